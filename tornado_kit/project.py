@@ -6,6 +6,8 @@ A generated project's pyproject.toml carries:
     package = "mysite"                  # the importable package
     app = "mysite.app:make_app"         # factory, called with no arguments inside a running loop
     websocket-paths = ["/ws/"]          # URL prefixes that are WebSockets (nginx upgrade)
+    static-dir = "mysite/static"        # served by nginx in production, relative to the root
+    static-url = "/static/"
 
 The project does not have to be installed: its root goes on sys.path when the app is loaded.
 """
@@ -28,6 +30,8 @@ class Project:
     package: str
     app: str
     websocket_paths: tuple[str, ...] = field(default=())
+    static_dir: Path | None = None
+    static_url: str = "/static/"
 
     @property
     def env_file(self) -> Path:
@@ -64,4 +68,6 @@ def load_project(root: Path) -> Project:
         package=str(table["package"]),
         app=str(table["app"]),
         websocket_paths=tuple(str(p) for p in table.get("websocket-paths", ())),
+        static_dir=root / table["static-dir"] if "static-dir" in table else None,
+        static_url=str(table.get("static-url", "/static/")),
     )
