@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from tornado_kit import __version__
+from tornado_kit.names import ProjectName, check_name
+from tornado_kit.plan import FileAction, Plan
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """The outcome of `tkit new`: where the project is, what was (or would be) written, any warnings."""
+
+    name: ProjectName
+    plan: Plan
+    written: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        """The project directory (absolute)."""
+        return self.plan.target
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file of the project, absolute."""
+        return [self.root / action.path for action in self.plan.actions]
+
+    @property
+    def overwritten(self) -> list[FileAction]:
+        """Existing files replaced because of --force."""
+        return self.plan.with_verb("overwrite")
 
 
 def project_context(name: str, package: str, *, auth: bool = True, websocket: bool = True, redis: bool = False) -> dict[str, object]:
@@ -21,17 +49,34 @@ def project_context(name: str, package: str, *, auth: bool = True, websocket: bo
     }
 
 
-def new_project(name: str, directory: Path, *, auth: bool = True, websocket: bool = True, redis: bool = False) -> list[Path]:
-    """Write a new project into `directory` and return the paths written."""
+def new_project(
+    name: str,
+    directory: Path,
+    *,
+    auth: bool = True,
+    websocket: bool = True,
+    redis: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
+    git: bool = False,
+    skeleton: Path | None = None,
+) -> NewProject:
+    """Check the name, render the skeleton, plan, and (unless dry_run) write it all-or-nothing."""
+    from tornado_kit.plan import plan_project
     from tornado_kit.render import render_project
 
-    package = name.replace("-", "_").lower()
-    files = render_project(project_context(name, package, auth=auth, websocket=websocket, redis=redis))
-    written = []
-    for file in files:
-        target = directory / file.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(file.content)
-        target.chmod(file.mode)
-        written.append(target)
-    return written
+    checked = check_name(name)
+    context = project_context(checked.name, checked.package, auth=auth, websocket=websocket, redis=redis)
+    plan = plan_project(render_project(context, skeleton), Path(directory), force=force)
+    if dry_run:
+        return NewProject(checked, plan, written=False)
+    from tornado_kit.writer import apply_plan
+
+    apply_plan(plan)
+    warnings: tuple[str, ...] = ()
+    if git:
+        from tornado_kit.vcs import init_repository
+
+        warning = init_repository(plan.target, [action.path for action in plan.actions])
+        warnings = (warning,) if warning else ()
+    return NewProject(checked, plan, written=True, warnings=warnings)

@@ -21,9 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tornado_kit.errors import TkitError
 from tornado_kit.templates import templates_root
 
 PRIVATE_FILES = frozenset({".env"})  # written with mode 0600 from the start
+
+
+class TemplateFailed(TkitError):
+    """A skeleton template is broken (a syntax error, an undefined variable): nothing is written."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,12 @@ def _render_file(env: Any, source: Path, relative: PurePosixPath, context: Mappi
     mode = 0o600 if str(target) in PRIVATE_FILES else (0o755 if source.stat().st_mode & 0o100 else 0o644)
     if relative.suffix != ".jinja":
         return RenderedFile(target, source.read_bytes(), mode)
-    text = env.get_template(relative.as_posix()).render(**context)
+    import jinja2
+
+    try:
+        text = env.get_template(relative.as_posix()).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(f"template {relative} could not be rendered: {exc}") from exc
     return RenderedFile(target, text.encode("utf-8"), mode)
 
 

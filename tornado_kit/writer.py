@@ -1,0 +1,127 @@
+"""Apply a Plan: the only module that writes project files, and it does so all-or-nothing.
+
+Every file is first written into a staging directory on the same file system as the target. A new
+project is then renamed into place in one step. Writing into an existing directory (empty, or with
+--force) moves the staged files in one by one, keeping each overwritten file in the staging directory
+until the end, so that a failure at any point (a full disk, Ctrl-C) can put everything back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from tornado_kit.errors import TkitError
+from tornado_kit.plan import FileAction, Plan
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class WriteFailed(TkitError):
+    """The project could not be written; nothing was left behind."""
+
+
+def apply_plan(plan: Plan) -> None:
+    """Write the plan's created and overwritten files; on any failure leave the disk as it was."""
+    try:
+        if plan.state == "new":
+            _write_new_directory(plan)
+        else:
+            _write_into_directory(plan)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise WriteFailed(f"could not write the project to {plan.target}: {reason}; nothing was changed") from exc
+
+
+def _write_new_directory(plan: Plan) -> None:
+    created_parents = _make_parents(plan.target.parent)
+    staging = _staging_dir(plan.target.parent, f".{plan.target.name}.tkit-")
+    try:
+        _stage(plan.with_verb("create"), staging)
+        os.rename(staging, plan.target)  # fails if a non-empty directory appeared there meanwhile
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for directory in reversed(created_parents):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
+def _write_into_directory(plan: Plan) -> None:
+    staging = _staging_dir(plan.target, ".tkit-", mode=0o700)
+    undo: list[Callable[[], None]] = []
+    try:
+        _stage(plan.with_verb("create", "overwrite"), staging / "new")
+        for action in plan.with_verb("create", "overwrite"):
+            _move_into_place(action, plan.target, staging, undo)
+    except BaseException:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(action: FileAction, target: Path, staging: Path, undo: list[Callable[[], None]]) -> None:
+    """Move one staged file to its place, recording how to undo each step before taking it."""
+    destination = target / action.path
+    for directory in reversed(destination.parents):
+        if directory.is_relative_to(target) and not os.path.lexists(directory):
+            os.mkdir(directory)
+            undo.append(directory.rmdir)
+    if action.verb == "overwrite":
+        backup = staging / "old" / action.path
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        _move(destination, backup)
+        undo.append(lambda: os.replace(backup, destination))
+    elif os.path.lexists(destination):
+        raise FileExistsError(f"{destination} appeared while tkit was writing")
+    _move(staging / "new" / action.path, destination)
+    if action.verb == "create":
+        undo.append(destination.unlink)
+
+
+def _stage(actions: list[FileAction], root: Path) -> None:
+    for action in actions:
+        path = root / action.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_file(path, action.content, action.mode)
+
+
+def write_file(path: Path, content: bytes, mode: int) -> None:
+    """Create `path` with `mode` from the start (so .env is never readable by others), never following a symlink."""
+    fd = os.open(path, _OPEN_FLAGS, mode)
+    try:
+        _write_all(fd, content)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _move(source: Path, destination: Path) -> None:
+    os.rename(source, destination)
+
+
+def _staging_dir(parent: Path, prefix: str, mode: int = 0o777) -> Path:
+    path = parent / f"{prefix}{secrets.token_hex(4)}"
+    os.mkdir(path, mode)
+    return path
+
+
+def _make_parents(directory: Path) -> list[Path]:
+    """Create the missing ancestors of the target, returning them (outermost first) for cleanup."""
+    missing = [d for d in (directory, *directory.parents) if not os.path.lexists(d)]
+    for path in reversed(missing):
+        os.mkdir(path)
+    return list(reversed(missing))
