@@ -13,6 +13,8 @@ StatusCallback = Callable[[bool], None]
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_CHANNEL = "shutdown"  # local only: close() announces itself here before it disconnects
+
 
 class BroadcastConfigError(RuntimeError):
     """The configured broadcast backend cannot be used (e.g. REDIS_URL set, redis not installed)."""
@@ -31,7 +33,7 @@ class Broadcaster(abc.ABC):
 
     @abc.abstractmethod
     async def close(self) -> None:
-        """Stop delivering and release connections."""
+        """Announce the shutdown to local subscribers, stop delivering and release connections."""
 
     @abc.abstractmethod
     async def publish(self, channel: str, message: Message) -> bool:
@@ -61,6 +63,10 @@ class Broadcaster(abc.ABC):
         if callback in self._status_listeners:
             self._status_listeners.remove(callback)
 
+    def _announce_shutdown(self) -> None:
+        """Tell this process's subscribers (only) that the server is going away, e.g. so sockets close 1001."""
+        self._deliver(SHUTDOWN_CHANNEL, {"type": "server-shutdown"})
+
     def _deliver(self, channel: str, message: Message) -> None:
         """Hand `message` to this process's subscribers; one failing callback does not stop the others."""
         for callback in list(self._subscribers.get(channel, ())):
@@ -84,7 +90,7 @@ class InProcessBroadcaster(Broadcaster):
         """Nothing to connect to."""
 
     async def close(self) -> None:
-        """Nothing to release."""
+        self._announce_shutdown()
 
     async def publish(self, channel: str, message: Message) -> bool:
         self._deliver(channel, message)

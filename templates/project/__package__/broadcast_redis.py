@@ -55,6 +55,7 @@ class RedisBroadcaster(Broadcaster):
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
+        self._announce_shutdown()
         self._closing = True
         if self._task is not None:
             self._task.cancel()
