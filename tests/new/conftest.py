@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from new.treesnap import Snapshot, take_snapshot
 
 from tornado_kit.cli import main
-from new.treesnap import Snapshot, take_snapshot
 
 
 @pytest.fixture
