@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from tornado_kit.commands.deploy_config import deploy_config
 from tornado_kit.commands.new import new
 
 COMMANDS: list[click.Command] = [new]
+COMMANDS.append(deploy_config)
