@@ -75,8 +75,9 @@ def target_state(target: Path, *, force: bool) -> TargetState:
         raise TargetExists(f"{target} is a symlink; tkit never writes through one (give the real path)")
     if not stat.S_ISDIR(info.st_mode):
         raise TargetExists(f"{target} exists and is not a directory")
-    if not any(os.scandir(target)):
-        return "empty"
+    with os.scandir(target) as entries:
+        if next(entries, None) is None:
+            return "empty"
     if not force:
         raise TargetExists(
             f"{target} exists and is not empty; use --force to write into it"
