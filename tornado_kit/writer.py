@@ -42,7 +42,7 @@ def _write_new_directory(plan: Plan) -> None:
     staging = _staging_dir(plan.target.parent, f".{plan.target.name}.tkit-")
     try:
         _stage(plan.with_verb("create"), staging)
-        os.rename(staging, plan.target)  # fails if a non-empty directory appeared there meanwhile
+        _move(staging, plan.target)  # fails if a non-empty directory appeared there meanwhile
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         for directory in reversed(created_parents):
