@@ -1,0 +1,240 @@
+"""Real processes for scale-out tests and benchmarks: redis-server, project workers, nginx, and a client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from support import free_port, wait_for_http
+
+TIMEOUT = 20.0  # seconds; generous, the machine is shared
+
+
+class Process:
+    """A subprocess in its own process group, stopped (TERM, then KILL) by group id only."""
+
+    def __init__(self, argv: list[str], log: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.log_path = log
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        """Signal the group, wait, then KILL what is left; returns the exit code."""
+        if self.popen.poll() is None:
+            _signal_group(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        _signal_group(self.popen.pid, signal.SIGKILL)  # stragglers in the group, if any
+        return self.popen.returncode
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+class RedisServer:
+    """redis-server on a loopback port with persistence off; restartable on the same port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: Process | None = None
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.folder)]
+        self.process = Process(argv, self.folder / "redis.log")
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop(signal.SIGKILL)
+            self.process = None
+
+
+def wait_for_port(port: int, timeout: float = TIMEOUT) -> None:
+    """Poll until something accepts TCP connections on 127.0.0.1:`port`."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def start_worker(project: Path, port: int, env: Mapping[str, str], log: Path) -> Process:
+    """`python -m <package> --port P --xheaders` in the project folder, as a process manager would."""
+    argv = [sys.executable, "-m", project.name.replace("-", "_"), "--port", str(port), "--address", "127.0.0.1",
+            "--xheaders"]
+    worker = Process(argv, log, cwd=project, env={"PYTHONUNBUFFERED": "1", **env})
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=TIMEOUT)
+    except TimeoutError:
+        worker.stop()
+        raise AssertionError(f"worker on {port} did not start:\n{worker.output()}") from None
+    return worker
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    upstream app {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port};
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Scheme $scheme;
+        add_header X-Upstream $upstream_addr always;
+        location / {{ proxy_pass http://app; }}
+        location /ws/ {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Scheme $scheme;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1h;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(prefix: Path, worker_ports: list[int]) -> tuple[Process, int]:
+    """nginx in the foreground under `prefix`, round-robin over the workers; X-Upstream names the worker."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    servers = " ".join(f"server 127.0.0.1:{p};" for p in worker_ports)
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=prefix, servers=servers, port=port))
+    nginx = Process(["nginx", "-c", str(conf), "-p", str(prefix), "-e", str(prefix / "error.log")], prefix / "out.log")
+    wait_for_http(f"http://127.0.0.1:{port}/login", timeout=TIMEOUT)
+    return nginx, port
+
+
+class ChatSocket:
+    """A chat WebSocket client: send chat frames, wait for a given kind of message."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.upstream = connection.headers.get("X-Upstream", "")
+
+    async def say(self, text: str, message_id: str = "") -> None:
+        await self.connection.write_message(json.dumps({"type": "message", "text": text, "id": message_id}))
+
+    async def receive(self, kind: str, timeout: float = TIMEOUT, **fields: Any) -> dict[str, Any]:
+        """The next message of type `kind` whose `fields` match, skipping others; fails on close or timeout."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            raw = await asyncio.wait_for(self.connection.read_message(), left)
+            if raw is None:
+                raise AssertionError(f"socket closed ({self.connection.close_code} {self.connection.close_reason})")
+            message = json.loads(raw)
+            if message.get("type") == kind and all(message.get(k) == v for k, v in fields.items()):
+                return message
+        raise TimeoutError(f"no {kind} message {fields} within {timeout} s")
+
+    async def closed(self, timeout: float = TIMEOUT) -> int | None:
+        """Wait until the server closes the socket; its close code."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if await asyncio.wait_for(self.connection.read_message(), left) is None:
+                return int(self.connection.close_code or 0)
+        raise TimeoutError("the socket stayed open")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class Client:
+    """One user's cookie jar, used against any worker or proxy on 127.0.0.1 like a browser would."""
+
+    def __init__(self) -> None:
+        self.jar: SimpleCookie = SimpleCookie()
+
+    def cookie_header(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={m.value}" for k, m in self.jar.items())} if self.jar else {}
+
+    async def fetch(self, url: str, method: str = "GET", fields: Mapping[str, str] | None = None) -> Any:
+        from tornado.httpclient import AsyncHTTPClient
+
+        body = urlencode(fields) if fields is not None else None
+        response = await AsyncHTTPClient().fetch(
+            url, method=method, body=body, headers=self.cookie_header(), follow_redirects=False,
+            raise_error=False, request_timeout=TIMEOUT,
+        )
+        for header in response.headers.get_list("Set-Cookie"):
+            self.jar.load(header)
+        return response
+
+    async def submit(self, base: str, path: str, **fields: str) -> Any:
+        """GET the form (xsrf cookie), POST it with the token; the POST's response."""
+        await self.fetch(base + path)
+        return await self.fetch(base + path, "POST", {**fields, "_xsrf": self.jar["_xsrf"].value})
+
+    async def sign_up(self, base: str, username: str, password: str) -> None:
+        response = await self.submit(base, "/signup", username=username, password=password)
+        assert response.code in (302, 303), (response.code, response.body[:300])
+
+    async def log_in(self, base: str, username: str, password: str) -> None:
+        response = await self.submit(base, "/login", username=username, password=password, next="/")
+        assert response.code in (302, 303), (response.code, response.body[:300])
+
+    async def log_out(self, base: str) -> None:
+        response = await self.fetch(base + "/logout", "POST", {"_xsrf": self.jar["_xsrf"].value})
+        assert response.code in (302, 303), (response.code, response.body[:300])
+
+    async def signed_in(self, base: str) -> bool:
+        """Whether the home page serves this client (200) rather than sending it to /login."""
+        response = await self.fetch(base + "/")
+        assert response.code in (200, 302), response.code
+        return bool(response.code == 200)
+
+    async def open_chat(self, base: str) -> ChatSocket:
+        from tornado.httpclient import HTTPRequest
+        from tornado.websocket import websocket_connect
+
+        request = HTTPRequest(base.replace("http", "ws", 1) + "/ws/chat", headers=self.cookie_header())
+        socket = ChatSocket(await websocket_connect(request, connect_timeout=TIMEOUT))
+        await socket.receive("welcome")
+        return socket
