@@ -6,6 +6,9 @@ import click
 
 from tornado_kit.commands.deploy_config import deploy_config
 from tornado_kit.commands.new import new
+from tornado_kit.commands.routes import routes
+from tornado_kit.commands.check import check
 
 COMMANDS: list[click.Command] = [new]
 COMMANDS.append(deploy_config)
+COMMANDS += [routes, check]

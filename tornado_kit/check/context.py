@@ -1,0 +1,101 @@
+"""Everything the checks read, gathered once: the loaded app (or why it failed), the merged
+environment (real variables win over `.env`, as in the app), and the parsed deploy files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tornado_kit.check.nginx import NginxFile, NginxSyntaxError, load_nginx
+from tornado_kit.check.supervisor import Process, SupervisorSyntaxError, load_supervisor
+
+if TYPE_CHECKING:
+    import tornado.web
+
+    from tornado_kit.project import Project
+
+SECRET_NAMES = ("COOKIE_SECRET",)
+
+
+@dataclass
+class CheckContext:
+    """The inputs of every check."""
+
+    root: Path
+    project: Project | None
+    app: tornado.web.Application | None = None
+    load_error: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    env_file: Path | None = None
+    deploy_dir: Path | None = None
+    nginx: list[NginxFile] = field(default_factory=list)
+    supervisor: list[Process] = field(default_factory=list)
+    parse_errors: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The app's settings, or empty when it did not load."""
+        return dict(self.app.settings) if self.app is not None else {}
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """A 0/1 environment variable, as the app reads it."""
+        value = self.env.get(name)
+        return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+    def secrets(self) -> list[str]:
+        """Every secret value the output must never show (each key of a versioned secret too)."""
+        values: list[str] = []
+        for name in SECRET_NAMES:
+            raw = self.env.get(name, "")
+            values += [raw] + [part.split(":", 1)[-1] for part in raw.split(",")]
+        configured = self.settings.get("cookie_secret")
+        values += [str(v) for v in configured.values()] if isinstance(configured, dict) else [str(configured or "")]
+        return sorted({value for value in values if len(value) >= 4}, key=len, reverse=True)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (optional `export`, quotes, `#` comments), as a dotenv reader does."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return values
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def env_file_for(root: Path) -> Path:
+    """`ENV_FILE` if set (relative to the project root), else `root/.env`."""
+    configured = os.environ.get("ENV_FILE")
+    return (root / configured) if configured else root / ".env"
+
+
+def merged_environment(env_file: Path) -> dict[str, str]:
+    """`.env` values overridden by real environment variables."""
+    return {**read_env_file(env_file), **os.environ}
+
+
+def load_deploy_files(context: CheckContext) -> None:
+    """Parse deploy/nginx/*.conf and deploy/supervisor/*.conf; syntax errors become findings."""
+    if context.deploy_dir is None:
+        return
+    for path in sorted((context.deploy_dir / "nginx").glob("*.conf")):
+        try:
+            context.nginx.append(load_nginx(path))
+        except NginxSyntaxError as exc:
+            context.parse_errors.append(exc.message)
+    for path in sorted((context.deploy_dir / "supervisor").glob("*.conf")):
+        try:
+            context.supervisor.extend(load_supervisor(path))
+        except SupervisorSyntaxError as exc:
+            context.parse_errors.append(exc.message)

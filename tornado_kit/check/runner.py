@@ -1,0 +1,133 @@
+"""Run the registered checks on a project and turn the findings into a report (secrets redacted)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tornado_kit.appload import build_app, import_factory, resolve_app_spec
+from tornado_kit.check.base import REGISTRY, Finding, Level
+from tornado_kit.check.context import CheckContext, env_file_for, load_deploy_files, merged_environment
+from tornado_kit.check.loading import working_directory
+from tornado_kit.errors import ProjectNotFound, TkitError
+from tornado_kit.project import Project, find_project
+
+REDACTED = "********"
+
+
+class ChecksFailed(TkitError):
+    """Findings at or above the fail level: exit status 1."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one `tkit check` run found."""
+
+    findings: list[Finding]
+    checks_run: int
+    deploy: bool
+
+
+def load_check_modules() -> None:
+    """Import the modules that register checks (their import is what registers them)."""
+    from tornado_kit.check import app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
+
+    del app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
+
+
+def project_or_none(root: Path) -> Project | None:
+    """The project at `root`, or None when checking a bare `--app` module."""
+    try:
+        return find_project(root)
+    except ProjectNotFound:
+        return None
+
+
+def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[CheckContext, str]:
+    """The context without the app (loaded later, inside the loop) and the app spec."""
+    spec, root = resolve_app_spec(app_spec)
+    env_file = env_file_for(root)
+    context = CheckContext(
+        root=root,
+        project=project_or_none(root),
+        env=merged_environment(env_file),
+        env_file=env_file if env_file.exists() else None,
+        deploy_dir=(deploy_dir or root / "deploy").resolve(),
+    )
+    return context, spec
+
+
+def load_app_into(context: CheckContext, spec: str) -> None:
+    """Build the app; a failure to load becomes the app.E001 finding, never a traceback."""
+    try:
+        context.app = build_app(import_factory(spec, context.root))
+    except (Exception, SystemExit) as exc:  # any failure of user code is a finding, not a crash
+        context.load_error = f"{type(exc).__name__}: {exc}".strip()
+
+
+def run_checks(app_spec: str | None, deploy: bool, deploy_dir: Path | None = None) -> Report:
+    """Load the app inside an event loop, from its project root, and run the selected checks."""
+    load_check_modules()
+    context, spec = prepare_context(app_spec, deploy_dir)
+    if deploy:
+        load_deploy_files(context)
+    selected = [check for check in REGISTRY.values() if deploy or not check.deploy]
+
+    async def run() -> list[Finding]:
+        with working_directory(context.root):
+            load_app_into(context, spec)
+            return [finding for check in selected for finding in check.run(context)]
+
+    findings = asyncio.run(run())
+    secrets = context.secrets()
+    return Report([redact_finding(f, secrets) for f in findings], len(selected), deploy)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Replace every secret value in `text` (a last line of defence: messages never quote secrets)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_finding(finding: Finding, secrets: list[str]) -> Finding:
+    """The finding with secrets removed from its message and hint."""
+    return Finding(finding.id, finding.level, redact(finding.message, secrets), redact(finding.hint, secrets))
+
+
+def report_json(report: Report) -> str:
+    """The report for scripts."""
+    findings = [{"id": f.id, "level": f.level.label, "message": f.message, "hint": f.hint} for f in report.findings]
+    return json.dumps({"deploy": report.deploy, "checks_run": report.checks_run, "findings": findings}, indent=2)
+
+
+def report_text(report: Report, styled: bool = False) -> str:
+    """Findings grouped by level, errors first, each with its hint."""
+    from tornado_kit.console import style
+
+    lines = [summary_line(report)]
+    colours = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "cyan"}
+    for level in sorted(Level, reverse=True):
+        group = [f for f in report.findings if f.level == level]
+        if group:
+            lines.append(style(f"{level.name}S:", fg=colours[level], bold=True) if styled else f"{level.name}S:")
+            lines += [f"  {f.id}: {f.message}\n      hint: {f.hint}" for f in group]
+    return "\n".join(lines)
+
+
+def summary_line(report: Report) -> str:
+    """`tkit check: 2 errors, 1 warning (30 checks run, with --deploy)`."""
+    counts = {level: sum(f.level == level for f in report.findings) for level in Level}
+    parts = [f"{counts[level]} {level.label}{'' if counts[level] == 1 else 's'}" for level in sorted(Level, reverse=True) if counts[level]]
+    scope = f"{report.checks_run} checks run{', with --deploy' if report.deploy else ''}"
+    return f"tkit check: {', '.join(parts) or 'no issues'} ({scope})"
+
+
+def enforce(report: Report, fail_level: Level) -> None:
+    """Raise ChecksFailed when a finding is at or above `fail_level`."""
+    failing = [f for f in report.findings if f.level >= fail_level]
+    if failing:
+        ids = ", ".join(dict.fromkeys(f.id for f in failing))
+        raise ChecksFailed(f"{len(failing)} issue(s) at level {fail_level.label} or above: {ids}")

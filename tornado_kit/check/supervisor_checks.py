@@ -1,0 +1,145 @@
+"""`--deploy` checks of the supervisor programs, and of how they line up with nginx and the app."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from tornado_kit.check.base import Level, register
+from tornado_kit.check.context import CheckContext
+from tornado_kit.check.nginx_checks import upstream_ports
+from tornado_kit.check.supervisor import Process
+
+SUPERVISOR_DEFAULT_STOPWAITSECS = 10.0
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL", re.IGNORECASE)
+DEV_FLAGS = ("--reload", "--debug", "--autoreload")
+TRUE = ("1", "true", "yes", "on")
+
+
+def describe(process: Process) -> str:
+    """`file [program:name]` for messages."""
+    return f"{process.path.name} [program:{process.program}]"
+
+
+def unique_programs(context: CheckContext) -> list[Process]:
+    """One process per program section (numprocs copies share their options)."""
+    return list({(p.path, p.program): p for p in context.supervisor}.values())
+
+
+@register("deploy.W003", Level.WARNING, "Run `tkit deploy-config` to write deploy/nginx and deploy/supervisor, or pass --deploy-dir.", deploy=True)
+def deploy_files_present(context: CheckContext) -> Iterator[str]:
+    """Without the files, none of the nginx/supervisor checks can run."""
+    where = context.deploy_dir
+    if not context.nginx and not any("nginx" in e for e in context.parse_errors):
+        yield f"no nginx config found in {where}/nginx/*.conf"
+    if not context.supervisor and not any("supervisor" in e or ".ini" in e for e in context.parse_errors):
+        yield f"no supervisor program found in {where}/supervisor/*.conf"
+
+
+@register("deploy.E004", Level.ERROR, "Fix the syntax at the place shown (nginx -t and supervisord would refuse it too).", deploy=True)
+def deploy_files_parse(context: CheckContext) -> Iterator[str]:
+    """A deploy file that does not parse is not checked at all."""
+    yield from context.parse_errors
+
+
+@register("supervisor.E001", Level.ERROR, "Add user=<an unprivileged account that owns the project>.", deploy=True)
+def not_root(context: CheckContext) -> Iterator[str]:
+    """supervisord runs as root; a program without `user=` runs the web app as root too."""
+    for process in unique_programs(context):
+        user = process.options.get("user", "").strip()
+        if not user or user in ("root", "0"):
+            yield f"{describe(process)} runs as {'root' if user else 'root (no user= given)'}"
+
+
+@register("supervisor.E002", Level.ERROR, "Add stopasgroup=true and killasgroup=true.", deploy=True)
+def stops_as_group(context: CheckContext) -> Iterator[str]:
+    """Without them a stop or restart can orphan children that keep the port."""
+    for process in unique_programs(context):
+        missing = [key for key in ("stopasgroup", "killasgroup") if process.options.get(key, "").lower() not in TRUE]
+        if missing:
+            yield f"{describe(process)} lacks {' and '.join(f'{key}=true' for key in missing)}"
+
+
+def shutdown_timeout(context: CheckContext, process: Process) -> float:
+    """The app's SHUTDOWN_TIMEOUT as this process sees it (its environment, else .env, else 10)."""
+    raw = process.environment.get("SHUTDOWN_TIMEOUT") or context.env.get("SHUTDOWN_TIMEOUT") or "10"
+    try:
+        return float(raw)
+    except ValueError:
+        return 10.0
+
+
+@register("supervisor.E003", Level.ERROR, "Set stopwaitsecs a few seconds above SHUTDOWN_TIMEOUT.", deploy=True)
+def stop_waits_for_shutdown(context: CheckContext) -> Iterator[str]:
+    """supervisord SIGKILLs after stopwaitsecs: in-flight requests are cut if that comes first."""
+    for process in unique_programs(context):
+        raw = process.options.get("stopwaitsecs", str(SUPERVISOR_DEFAULT_STOPWAITSECS))
+        try:
+            wait = float(raw)
+        except ValueError:
+            yield f"{describe(process)}: stopwaitsecs={raw} is not a number"
+            continue
+        timeout = shutdown_timeout(context, process)
+        if wait <= timeout:
+            yield f"{describe(process)}: stopwaitsecs={raw} is not longer than SHUTDOWN_TIMEOUT={timeout:g}"
+
+
+@register("supervisor.E004", Level.ERROR, "Run `python -m <package>` without --reload/--debug and without DEBUG=1 in production.", deploy=True)
+def no_dev_mode(context: CheckContext) -> Iterator[str]:
+    """A reloader or debug mode under supervisor: tracebacks to clients, restarts on file changes."""
+    for process in unique_programs(context):
+        argv = process.argv
+        flags = [word for word in argv if word.split("=", 1)[0] in DEV_FLAGS]
+        if "serve" in argv and any(word.endswith("tkit") for word in argv):
+            flags.append("tkit serve")
+        if process.environment.get("DEBUG", "").strip().lower() in TRUE:
+            flags.append("DEBUG=1")
+        if flags:
+            yield f"{describe(process)} runs with {', '.join(flags)}"
+
+
+@register("supervisor.E005", Level.ERROR, "Keep secrets in the project's .env (mode 0600), not in supervisor's config (world-readable, shown by supervisorctl).", deploy=True)
+def no_secret_in_environment(context: CheckContext) -> Iterator[str]:
+    """supervisor configs are readable by many and copied around; the value is never shown here."""
+    known = set(context.secrets())
+    for process in unique_programs(context):
+        for key, value in process.environment.items():
+            if value and (SECRET_NAME.search(key) or value in known):
+                yield f"{describe(process)} has a secret in environment= ({key}; value not shown)"
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost."""
+    if address.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@register("deploy.E005", Level.ERROR, "Bind to 127.0.0.1 behind nginx, or drop --xheaders: clients reaching the app directly can forge X-Real-IP and X-Scheme.", deploy=True)
+def xheaders_on_loopback(context: CheckContext) -> Iterator[str]:
+    """xheaders trusts headers only nginx should set; a public bind lets anyone set them."""
+    for process in context.supervisor:
+        if "--xheaders" not in process.argv:
+            continue
+        address = process.option_value("--address") or process.environment.get("ADDRESS") or context.env.get("ADDRESS") or "127.0.0.1"
+        if not is_loopback(address):
+            yield f"{describe(process)} uses --xheaders while listening on {address}"
+
+
+@register("deploy.E006", Level.ERROR, "Re-run `tkit deploy-config` so nginx's upstream and supervisor's --port values come from one place.", deploy=True)
+def ports_agree(context: CheckContext) -> Iterator[str]:
+    """A port nginx proxies to with no worker gives 502s; a worker nginx never uses is wasted."""
+    if not context.nginx or not context.supervisor:
+        return
+    nginx_ports: dict[int, str] = {}
+    for nginx in context.nginx:
+        nginx_ports.update(upstream_ports(nginx))
+    worker_ports = {int(p): describe(proc) for proc in context.supervisor if (p := proc.option_value("--port") or "").isdigit()}
+    for port in sorted(set(nginx_ports) - set(worker_ports)):
+        yield f"{nginx_ports[port]}: nginx proxies to port {port} but no supervisor program listens there"
+    for port in sorted(set(worker_ports) - set(nginx_ports)):
+        yield f"{worker_ports[port]}: a worker listens on port {port} but nginx never proxies to it"
