@@ -8,7 +8,9 @@ from tornado_kit.commands.deploy_config import deploy_config
 from tornado_kit.commands.new import new
 from tornado_kit.commands.routes import routes
 from tornado_kit.commands.check import check
+from tornado_kit.commands.serve import serve
 
 COMMANDS: list[click.Command] = [new]
 COMMANDS.append(deploy_config)
+COMMANDS.append(serve)
 COMMANDS += [routes, check]

@@ -1,0 +1,36 @@
+"""`tkit serve`: the reloading dev server (parent holds the socket, a fork server makes app processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from tornado_kit.serve.config import ServeConfig, bind_socket, make_config
+
+__all__ = ["ServeConfig", "make_config", "run_dev_server"]
+
+
+def run_dev_server(config: ServeConfig) -> int:
+    """Bind the port (PortInUse if taken), then serve with or without reloading; return the exit status."""
+    sock = bind_socket(config.host, config.port)
+    if config.reload:
+        from tornado_kit.serve.reloader import Reloader
+
+        return asyncio.run(Reloader(config, sock).run())
+    return _serve_without_reload(config, sock)
+
+
+def _serve_without_reload(config: ServeConfig, sock: object) -> int:
+    """One process serves the app, with the same banner and request log."""
+    from tornado_kit.serve import output
+    from tornado_kit.serve.child import AppTarget, run_in_process
+
+    output.banner(config, None)
+    os.chdir(config.workdir)
+
+    def on_ready(state: str) -> None:
+        kind, took = state.split()
+        output.started(float(took), os.getpid(), kind == "broken")
+
+    run_in_process(sock, AppTarget(config.app_spec, config.import_root), on_ready)  # type: ignore[arg-type]
+    return 0

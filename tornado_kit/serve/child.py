@@ -1,0 +1,196 @@
+"""The app process: import the app, switch on debug settings, serve on the socket the parent holds.
+
+Broken code (syntax error, import error, an exception in the factory) never kills the server: the
+process serves a fallback app that answers every request with a 500 page showing the traceback.
+Imported only inside app processes (it imports tornado at module level).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tornado.escape
+import tornado.httputil
+import tornado.web
+from tornado.httpserver import HTTPServer
+
+from tornado_kit.appload import build_app, import_factory
+from tornado_kit.console import style
+
+PID_HEADER = "X-Tkit-Pid"
+DRAIN_SECONDS = 3.0
+Report = Callable[[str], None]
+
+
+@dataclass
+class InFlight:
+    """Requests started and not yet finished in this process, so a stop can let them complete."""
+
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """What to serve: an app spec and the folder it is imported from."""
+
+    spec: str
+    root: Path
+
+
+def load_app(target: AppTarget) -> tuple[tornado.web.Application, str | None]:
+    """Import and build the app; on any failure return the error-page app and the traceback."""
+    try:
+        return build_app(import_factory(target.spec, target.root)), None
+    except BaseException as exc:  # noqa: BLE001 - a SystemExit in user code must not end the dev server either
+        trace = user_traceback(exc)
+        return error_page_app(trace), trace
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback without tkit's and importlib's own frames, which only hide the user's code."""
+    summary = traceback.TracebackException.from_exception(exc)
+    hidden = (str(Path(__file__).resolve().parent.parent), str(Path(importlib.__file__).parent), "<frozen importlib")
+    frames = [f for f in summary.stack if not f.filename.startswith(hidden)]
+    summary.stack = traceback.StackSummary.from_list(frames)
+    return "".join(summary.format())
+
+
+class BrokenCodeHandler(tornado.web.RequestHandler):
+    """Answers every request with a 500 page carrying the traceback (dev server only)."""
+
+    def initialize(self, trace: str) -> None:
+        self.trace = trace
+
+    def prepare(self) -> None:
+        self.set_status(500)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(render_error_page(self.trace))
+
+
+def render_error_page(trace: str) -> str:
+    """The 500 page: the traceback, HTML-escaped, and what to do next."""
+    escaped = tornado.escape.xhtml_escape(trace)
+    last = tornado.escape.xhtml_escape(trace.strip().splitlines()[-1] if trace.strip() else "error")
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>App failed to load</title>"
+        "<style>body{font:15px/1.4 system-ui,sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em;"
+        "overflow:auto}</style></head><body><h1>App failed to load</h1>"
+        f"<p><strong>{last}</strong></p><p>tkit serve keeps listening: save a fix and reload this page.</p>"
+        f"<pre>{escaped}</pre></body></html>"
+    )
+
+
+def error_page_app(trace: str) -> tornado.web.Application:
+    """An app whose only route is the error page."""
+    return tornado.web.Application([(r".*", BrokenCodeHandler, {"trace": trace})])
+
+
+def prepare_dev_app(app: tornado.web.Application, inflight: InFlight) -> None:
+    """Debug settings without autoreload (tkit is the reloader), request log, pid header, request count."""
+    app.settings["serve_traceback"] = True
+    app.settings["compiled_template_cache"] = False
+    app.settings["static_hash_cache"] = False
+    app.settings["autoreload"] = False
+    app.settings["log_function"] = log_request
+    app.add_transform(dev_transform(inflight, os.getpid()))
+
+
+def dev_transform(inflight: InFlight, pid: int) -> type[tornado.web.OutputTransform]:
+    """An output transform that counts requests in flight and names the serving process in a header."""
+
+    class DevTransform(tornado.web.OutputTransform):
+        def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
+            inflight.count += 1
+            self._open = True
+
+        def _done(self) -> None:
+            if self._open:
+                self._open = False
+                inflight.count -= 1
+
+        def transform_first_chunk(
+            self, status_code: int, headers: tornado.httputil.HTTPHeaders, chunk: bytes, finishing: bool
+        ) -> tuple[int, tornado.httputil.HTTPHeaders, bytes]:
+            headers[PID_HEADER] = str(pid)
+            if finishing:
+                self._done()
+            return status_code, headers, chunk
+
+        def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+            if finishing:
+                self._done()
+            return chunk
+
+    return DevTransform
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """One line per request: status, method, path, time."""
+    status = handler.get_status()
+    colour = "red" if status >= 500 else "yellow" if status >= 400 else "green"
+    took = 1000.0 * handler.request.request_time()
+    code = style(str(status), sys.stderr, fg=colour)
+    print(f"  {code} {handler.request.method} {handler.request.uri} {took:.1f} ms", file=sys.stderr, flush=True)
+
+
+async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_signals: tuple[int, ...]) -> None:
+    """Serve the app on `sock` until one of `stop_signals` arrives, then drain and return."""
+    started = time.perf_counter()
+    app, trace = load_app(target)
+    if trace is not None:
+        print(style("The app failed to load:", sys.stderr, fg="red", bold=True), file=sys.stderr)
+        print(trace, file=sys.stderr, end="", flush=True)
+    inflight = InFlight()
+    prepare_dev_app(app, inflight)
+    server = HTTPServer(app, max_body_size=app.settings.get("max_body_size"))
+    server.add_sockets([sock])
+    took = 1000.0 * (time.perf_counter() - started)
+    report(f"{'broken' if trace else 'ok'} {took:.1f}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in stop_signals:
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await shut_down(server, inflight)
+
+
+async def shut_down(server: HTTPServer, inflight: InFlight) -> None:
+    """Stop accepting, let requests in flight finish (bounded), then close idle connections."""
+    server.stop()
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while inflight.count > 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=1.0)
+    except asyncio.TimeoutError:
+        pass
+
+
+def run_forked_child(listen_fd: int, events_fd: int, generation: int, target: AppTarget) -> int:
+    """Entry point of a forked app process; returns its exit status."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    sock = socket.socket(fileno=os.dup(listen_fd))
+    pid = os.getpid()
+
+    def report(state: str) -> None:
+        os.write(events_fd, f"ready {generation} {pid} {state}\n".encode())
+
+    asyncio.run(serve(sock, target, report, (signal.SIGTERM,)))
+    return 0
+
+
+def run_in_process(sock: socket.socket, target: AppTarget, on_ready: Callable[[str], Any]) -> None:
+    """--no-reload: serve in this process until Ctrl-C or SIGTERM."""
+    asyncio.run(serve(sock, target, on_ready, (signal.SIGINT, signal.SIGTERM)))

@@ -1,0 +1,195 @@
+"""The fork server: a single-threaded process that has imported tornado and the project's third-party
+dependencies (never the project's own modules) and forks a fresh app process on each request.
+
+A reload then pays only for importing the project's own code. Protocol, one line per message:
+parent -> fork server (control pipe): `fork GENERATION`; fork server and app processes -> parent
+(events pipe): `forked GEN PID`, `ready GEN PID ok|broken MS`, `exit PID STATUS`.
+Run as `python -m tornado_kit.serve.forkserver CONFIG_JSON`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import select
+import signal
+import sys
+import tomllib
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from tornado_kit.serve.procs import exit_with_parent
+
+PRELOAD = (
+    "asyncio", "json", "sqlite3", "hashlib", "hmac", "secrets", "dataclasses", "concurrent.futures",
+    "tornado.web", "tornado.httpserver", "tornado.websocket", "tornado.template", "tornado.locale",
+    "tornado.escape", "tornado.log", "tornado.ioloop", "tornado.httpclient", "tornado.gen",
+)
+
+
+@dataclass(frozen=True)
+class ForkServerConfig:
+    """What the parent hands the fork server on its command line."""
+
+    listen_fd: int
+    control_fd: int
+    events_fd: int
+    parent_pid: int
+    app_spec: str
+    import_root: str
+    project_root: str | None
+    package: str | None
+
+    def to_json(self) -> str:
+        """Serialise for the command line."""
+        return json.dumps(self.__dict__)
+
+
+def dependency_modules(project_root: Path, own_package: str | None) -> list[str]:
+    """Top-level modules of the project's declared dependencies (never its own package)."""
+    try:
+        data = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    modules: list[str] = []
+    for requirement in data.get("project", {}).get("dependencies", []):
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(requirement))
+        if match:
+            modules.extend(_top_level_modules(match.group(1)))
+    return [m for m in dict.fromkeys(modules) if m != own_package]
+
+
+def _top_level_modules(distribution: str) -> list[str]:
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution(distribution).read_text("top_level.txt")
+    except metadata.PackageNotFoundError:
+        return []
+    names = (text or "").split()
+    return names or [re.sub(r"[-.]+", "_", distribution).lower()]
+
+
+def preload(modules: list[str]) -> None:
+    """Import what every app process needs, so a fork starts with it; failures are left to the app."""
+    for name in (*PRELOAD, *modules):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the app process reports its own import errors
+            continue
+    importlib.import_module("tornado_kit.serve.child")
+
+
+class ForkServer:
+    """Forks app processes on request and reports their exits."""
+
+    def __init__(self, config: ForkServerConfig) -> None:
+        self.config = config
+        self.children: set[int] = set()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        os.set_blocking(self.wake_r, False)
+
+    def send(self, message: str) -> None:
+        """One message to the parent (short writes to a pipe are atomic)."""
+        try:
+            os.write(self.config.events_fd, (message + "\n").encode())
+        except OSError:
+            pass
+
+    def run(self) -> None:
+        """Serve fork requests until the parent closes the control pipe."""
+        signal.set_wakeup_fd(self.wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        pending = b""
+        while True:
+            ready, _, _ = select.select([self.config.control_fd, self.wake_r], [], [])
+            if self.wake_r in ready:
+                self._drain_wakeups()
+                self.reap()
+            if self.config.control_fd in ready:
+                data = os.read(self.config.control_fd, 4096)
+                if not data:
+                    break
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self._handle(line.decode().split())
+        self._stop_children()
+
+    def _drain_wakeups(self) -> None:
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _handle(self, words: list[str]) -> None:
+        if len(words) == 2 and words[0] == "fork":
+            pid = self.fork(int(words[1]))
+            self.children.add(pid)
+            self.send(f"forked {words[1]} {pid}")
+
+    def reap(self) -> None:
+        """Collect exited app processes and tell the parent."""
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            self.send(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
+
+    def fork(self, generation: int) -> int:
+        """Fork one app process; the child never returns from here."""
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 1
+        try:
+            self._become_app_process()
+            from tornado_kit.serve.child import AppTarget, run_forked_child
+
+            target = AppTarget(self.config.app_spec, Path(self.config.import_root))
+            code = run_forked_child(self.config.listen_fd, self.config.events_fd, generation, target)
+        except BaseException:  # noqa: BLE001 - the forked process must always reach os._exit
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    def _become_app_process(self) -> None:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in (self.wake_r, self.wake_w, self.config.control_fd):
+            os.close(fd)
+        exit_with_parent(os.getppid())
+
+    def _stop_children(self) -> None:
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: set up, preload, then serve fork requests."""
+    config = ForkServerConfig(**json.loads(argv[0]))
+    exit_with_parent(config.parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    modules = dependency_modules(Path(config.project_root), config.package) if config.project_root else []
+    preload(modules)
+    ForkServer(config).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,239 @@
+"""The parent process: holds the socket, runs the watcher, and swaps app processes on each change.
+
+A reload asks the fork server for a new app process; once it serves on the shared socket, the old
+one is told to stop (SIGTERM: stop accepting, finish requests in flight, exit; SIGKILL after a grace
+period). Requests that arrive in between wait in the socket's backlog, so none is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tornado_kit.serve import output
+from tornado_kit.serve.config import ServeConfig
+from tornado_kit.serve.forkserver import ForkServerConfig
+from tornado_kit.serve.procs import signal_pid
+from tornado_kit.serve.watchers import Debouncer, PathFilter, Watcher, describe_roots, start_watcher
+
+STOP_GRACE = 4.0
+MAX_BACKOFF = 8.0
+
+
+@dataclass
+class AppProcess:
+    """One app process as the parent tracks it (by pid, never by name)."""
+
+    pid: int
+    generation: int
+    state: str = "starting"  # starting -> serving -> stopping
+
+
+@dataclass
+class Pending:
+    """A requested reload: what changed and when the first change was seen."""
+
+    paths: list[Path] = field(default_factory=list)
+    since: float = field(default_factory=time.monotonic)
+
+
+class Reloader:
+    """Runs one dev-server session until Ctrl-C or SIGTERM."""
+
+    def __init__(self, config: ServeConfig, sock: socket.socket) -> None:
+        self.config = config
+        self.sock = sock
+        self.processes: dict[int, AppProcess] = {}
+        self.generation = 0
+        self.pending: dict[int, Pending] = {}
+        self.backoff = 0.25
+        self.restart_timer: asyncio.TimerHandle | None = None
+        self.stopping = asyncio.Event()
+        self.exit_code = 0
+        self.buffer = b""
+
+    async def run(self) -> int:
+        """Start the fork server, the first app process and the watcher; wait for a stop signal."""
+        self.loop = asyncio.get_running_loop()
+        self.forkserver = self._spawn_forkserver()
+        self.loop.add_reader(self.events_r, self._on_events)
+        self._watch_forkserver()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            self.loop.add_signal_handler(signum, self.stopping.set)
+        self.request_app_process(Pending())
+        watcher = self._start_watcher()
+        try:
+            await self.stopping.wait()
+        finally:
+            watcher.stop()
+            await self.shut_down()
+        return self.exit_code
+
+    def _spawn_forkserver(self) -> subprocess.Popen[bytes]:
+        control_r, self.control_w = os.pipe()
+        self.events_r, events_w = os.pipe()
+        os.set_blocking(self.events_r, False)
+        cfg = ForkServerConfig(
+            listen_fd=self.sock.fileno(), control_fd=control_r, events_fd=events_w, parent_pid=os.getpid(),
+            app_spec=self.config.app_spec, import_root=str(self.config.import_root),
+            project_root=str(self.config.project_root) if self.config.project_root else None,
+            package=self.config.package,
+        )
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "tornado_kit.serve.forkserver", cfg.to_json()]
+        proc = subprocess.Popen(command, pass_fds=(self.sock.fileno(), control_r, events_w), cwd=self.config.workdir, env=env)
+        os.close(control_r)
+        os.close(events_w)
+        return proc
+
+    def _watch_forkserver(self) -> None:
+        """Notice at once if the fork server dies (a pidfd on Linux, else a slow poll)."""
+        try:
+            self.pidfd = os.pidfd_open(self.forkserver.pid)
+            self.loop.add_reader(self.pidfd, self._forkserver_died)
+        except (AttributeError, OSError):
+            self.loop.call_later(1.0, self._poll_forkserver)
+
+    def _poll_forkserver(self) -> None:
+        if self.forkserver.poll() is not None:
+            self._forkserver_died()
+        elif not self.stopping.is_set():
+            self.loop.call_later(1.0, self._poll_forkserver)
+
+    def _forkserver_died(self) -> None:
+        self.loop.remove_reader(self.pidfd) if hasattr(self, "pidfd") else None
+        if not self.stopping.is_set():
+            output.failure(f"the fork server exited unexpectedly (status {self.forkserver.poll()})")
+            self.exit_code = 1
+            self.stopping.set()
+
+    def _start_watcher(self) -> Watcher:
+        cfg = self.config
+        path_filter = PathFilter(cfg.watch_root, cfg.watch, cfg.ignore)
+        debouncer = Debouncer(self.loop, self.on_changes)
+        watcher, warning = start_watcher(path_filter, debouncer.add_threadsafe, cfg.poll)
+        output.banner(cfg, output.watching_line(watcher.name, describe_roots(watcher, cfg.watch_root), cfg.ignore))
+        if warning:
+            output.warn(warning)
+        return watcher
+
+    def on_changes(self, paths: list[Path], since: float) -> None:
+        """A debounced batch of changes: start a new app process; a save resets the crash backoff."""
+        if self.stopping.is_set():
+            return
+        self.backoff = 0.25
+        self.request_app_process(Pending(paths, since))
+
+    def request_app_process(self, pending: Pending) -> None:
+        """Ask the fork server for a new generation; processes still starting are now stale."""
+        if self.restart_timer is not None:
+            self.restart_timer.cancel()
+            self.restart_timer = None
+        for proc in self.processes.values():
+            if proc.state == "starting":
+                proc.state = "stopping"
+                signal_pid(proc.pid, signal.SIGTERM)
+        self.generation += 1
+        self.pending[self.generation] = pending
+        os.write(self.control_w, f"fork {self.generation}\n".encode())
+
+    def _on_events(self) -> None:
+        try:
+            data = os.read(self.events_r, 65536)
+        except BlockingIOError:
+            return
+        if not data:
+            self.loop.remove_reader(self.events_r)
+            return
+        self.buffer += data
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            self.handle_event(line.decode().split())
+
+    def handle_event(self, words: list[str]) -> None:
+        """Dispatch one message from the fork server or an app process."""
+        if words[:1] == ["forked"] and len(words) == 3:
+            self._on_forked(int(words[1]), int(words[2]))
+        elif words[:1] == ["ready"] and len(words) == 5:
+            self._on_ready(int(words[1]), int(words[2]), words[3] == "broken", float(words[4]))
+        elif words[:1] == ["exit"] and len(words) == 3:
+            self._on_exit(int(words[1]), int(words[2]))
+
+    def _on_forked(self, generation: int, pid: int) -> None:
+        proc = AppProcess(pid, generation)
+        self.processes[pid] = proc
+        if generation != self.generation or self.stopping.is_set():
+            proc.state = "stopping"
+            signal_pid(pid, signal.SIGTERM)
+
+    def _on_ready(self, generation: int, pid: int, broken: bool, took_ms: float) -> None:
+        proc = self.processes.get(pid)
+        if proc is None or proc.state == "stopping":
+            return
+        proc.state = "serving"
+        for other in self.processes.values():
+            if other is not proc and other.state != "stopping":
+                self.stop_process(other)
+        pending = self.pending.pop(generation, Pending())
+        if pending.paths:
+            took = 1000.0 * (time.monotonic() - pending.since)
+            output.reloaded(output.changed_names(pending.paths, self.config.watch_root), took, pid, broken)
+        else:
+            output.started(took_ms, pid, broken)
+
+    def stop_process(self, proc: AppProcess) -> None:
+        """SIGTERM now (drain), SIGKILL if it is still there after the grace period."""
+        proc.state = "stopping"
+        signal_pid(proc.pid, signal.SIGTERM)
+        self.loop.call_later(STOP_GRACE, self._kill_if_alive, proc.pid)
+
+    def _kill_if_alive(self, pid: int) -> None:
+        if pid in self.processes:
+            signal_pid(pid, signal.SIGKILL)
+
+    def _on_exit(self, pid: int, code: int) -> None:
+        proc = self.processes.pop(pid, None)
+        if proc is None or proc.state == "stopping" or self.stopping.is_set():
+            return
+        if proc.generation != self.generation:
+            return
+        if self._someone_serving():
+            output.startup_crash(pid, code)
+        else:
+            output.crashed(pid, code, self.backoff)
+            self.restart_timer = self.loop.call_later(self.backoff, self.request_app_process, Pending())
+            self.backoff = min(self.backoff * 2, MAX_BACKOFF)
+
+    def _someone_serving(self) -> bool:
+        return any(p.state in ("serving", "starting") for p in self.processes.values())
+
+    async def shut_down(self) -> None:
+        """Stop every app process (drain, then kill), then the fork server; free the port."""
+        if self.restart_timer is not None:
+            self.restart_timer.cancel()
+        for proc in list(self.processes.values()):
+            proc.state = "stopping"
+            signal_pid(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while self.processes and time.monotonic() < deadline and self.forkserver.poll() is None:
+            await asyncio.sleep(0.02)
+        for pid in list(self.processes):
+            signal_pid(pid, signal.SIGKILL)
+        os.close(self.control_w)
+        await self._wait_forkserver()
+        self.sock.close()
+
+    async def _wait_forkserver(self) -> None:
+        deadline = time.monotonic() + 1.0
+        while self.forkserver.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self.forkserver.poll() is None:
+            self.forkserver.kill()
+            self.forkserver.wait()
