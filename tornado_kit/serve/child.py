@@ -174,7 +174,7 @@ async def shut_down(server: HTTPServer, inflight: InFlight) -> None:
         await asyncio.sleep(0.02)
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=1.0)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

@@ -79,7 +79,7 @@ def preload(modules: list[str]) -> None:
     for name in (*PRELOAD, *modules):
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the app process reports its own import errors
+        except Exception:  # noqa: S112, BLE001 - the app process reports its own import errors
             continue
     importlib.import_module("tornado_kit.serve.child")
 

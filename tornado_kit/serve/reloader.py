@@ -21,7 +21,13 @@ from tornado_kit.serve import output
 from tornado_kit.serve.config import ServeConfig
 from tornado_kit.serve.forkserver import ForkServerConfig
 from tornado_kit.serve.procs import signal_pid
-from tornado_kit.serve.watchers import Debouncer, PathFilter, Watcher, describe_roots, start_watcher
+from tornado_kit.serve.watchers import (
+    Debouncer,
+    PathFilter,
+    Watcher,
+    describe_roots,
+    start_watcher,
+)
 
 STOP_GRACE = 4.0
 MAX_BACKOFF = 8.0
