@@ -205,6 +205,8 @@ class Client:
         )
         for header in response.headers.get_list("Set-Cookie"):
             self.jar.load(header)
+        for name in [name for name, morsel in self.jar.items() if not morsel.value]:
+            del self.jar[name]  # a cleared cookie (empty value, expired) is not sent again
         return response
 
     async def submit(self, base: str, path: str, **fields: str) -> Any:

@@ -1,0 +1,138 @@
+"""A real browser (Debian's headless Chromium, driven by Playwright) uses the generated app end to end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import playwright.sync_api as playwright_api
+import pytest
+from support import free_port, wait_for_http
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PASSWORD = "a long enough password 1"
+TIMEOUT_MS = 20_000
+
+pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, and a skip would hide a failure
+
+
+@pytest.fixture(scope="module")
+def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m mysite` on a free port with a fresh database outside the (read-only) project."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    env = {**os.environ, "DATABASE_PATH": str(folder / "db.sqlite3"), "PYTHONUNBUFFERED": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mysite", "--port", str(port)], cwd=generated_project, env=env,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Visitor:
+    """One person in their own browser context (own cookies), remembering every console error."""
+
+    def __init__(self, browser: object, site: str) -> None:
+        self.context = browser.new_context(base_url=site)  # type: ignore[attr-defined]
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def submit_account_form(self, path: str, username: str) -> None:
+        self.page.goto(path)
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", PASSWORD)
+        with self.page.expect_navigation():
+            self.page.press("input[name=password]", "Enter")
+
+    def sign_up_and_log_in(self, username: str) -> None:
+        self.submit_account_form("/signup", username)
+        self.log_out()
+        self.submit_account_form("/login", username)
+        assert self.page.url.endswith("/"), self.page.url
+        playwright_api.expect(self.page.locator("body")).to_contain_text(username)
+
+    def log_out(self) -> None:
+        with self.page.expect_navigation():
+            self.page.click("form[action='/logout'] [type=submit]")
+        assert "/login" in self.page.url, self.page.url
+
+    def open_chat(self) -> None:
+        self.page.goto("/chat")
+        playwright_api.expect(self.page.locator("#chat")).to_have_attribute("data-state", "open")
+
+    def say(self, text: str) -> None:
+        self.page.fill("#chat-input", text)
+        self.page.press("#chat-input", "Enter")
+
+    def sees_message(self, user: str, text: str) -> None:
+        line = self.page.locator("#chat-messages li", has_text=text).last
+        playwright_api.expect(line).to_contain_text(user)
+        playwright_api.expect(line.locator(".chat-text")).to_have_text(text)
+
+
+def test_sign_up_note_chat_and_log_out_in_a_real_browser(site: str, browser: object, tmp_path: Path) -> None:
+    alice, bob = Visitor(browser, site), Visitor(browser, site)
+    try:
+        alice.sign_up_and_log_in("alice")
+        alice.page.goto("/notes")
+        alice.page.fill("[name=title]", "Shopping")
+        alice.page.fill("[name=body]", "milk <b>and</b> bread")
+        alice.page.locator("form:has([name=title]) [type=submit]").click()
+        playwright_api.expect(alice.page.locator("body")).to_contain_text("milk <b>and</b> bread")
+
+        bob.sign_up_and_log_in("bob")
+        alice.open_chat()
+        bob.open_chat()
+        alice.say("hello bob <script>alert(1)</script>")
+        bob.sees_message("alice", "hello bob <script>alert(1)</script>")
+        alice.sees_message("alice", "hello bob <script>alert(1)</script>")
+        bob.say("hi alice")
+        alice.sees_message("bob", "hi alice")
+        shot = tmp_path / "chat.png"
+        alice.page.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("TKIT_SCREENSHOT_DIR"):
+            shutil.copy(shot, Path(os.environ["TKIT_SCREENSHOT_DIR"]) / "chat.png")
+
+        bob.log_out()
+        playwright_api.expect(alice.page.locator("#chat")).to_have_attribute("data-state", "open")
+        alice.log_out()
+        alice.page.goto("/chat")
+        assert "/login" in alice.page.url, "the chat page is still served after logout"
+        assert alice.errors == [] and bob.errors == [], (alice.errors, bob.errors)
+    finally:
+        alice.context.close()
+        bob.context.close()
