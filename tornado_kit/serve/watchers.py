@@ -67,6 +67,8 @@ class PathFilter:
         relative = path.relative_to(base) if base else Path(path.name)
         if any(part in IGNORED_DIRS or part.endswith(".egg-info") for part in relative.parts[:-1]):
             return True
+        if base and any((parent / "pyvenv.cfg").exists() for parent in path.parents if base in parent.parents):
+            return True  # a virtual environment under any name
         if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in IGNORED_FILE_GLOBS):
             return True
         return self._matches_user_glob(path)
