@@ -1,0 +1,1 @@
+"""Request handlers, one module per area; urls.py maps them to paths."""
