@@ -93,8 +93,11 @@ def output_path(relative: PurePosixPath, package: str) -> PurePosixPath:
 def _environment(skeleton: Path) -> Any:
     import jinja2  # imported here: only `tkit new` pays for it
 
+    from tornado_kit.template_cache import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(skeleton)),
+        bytecode_cache=bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

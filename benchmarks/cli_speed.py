@@ -1,0 +1,96 @@
+"""How fast `tkit --help` and `tkit new mysite` start, as medians and as ratios to `python -c pass`
+measured in the same run (so a slow or busy machine shows in the baseline, not as a false regression).
+
+    python benchmarks/cli_speed.py [--runs 21]
+
+Targets (issue 2): `tkit --help` under 60 ms wall, `tkit new mysite` under 100 ms wall. The breakdown
+below the table shows where `tkit new` spends its time (imports, rendering, writing), in one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TARGETS_MS = {"tkit --help": 60.0, "tkit new mysite": 100.0}
+
+BREAKDOWN = """
+import time; t0 = time.perf_counter()
+import click; t1 = time.perf_counter()
+from tornado_kit.cli import main; t2 = time.perf_counter()
+import jinja2; t3 = time.perf_counter()
+from tornado_kit.api import project_context; from tornado_kit.render import render_project
+from tornado_kit.plan import plan_project; from tornado_kit.writer import apply_plan; t4 = time.perf_counter()
+files = render_project(project_context("mysite", "mysite")); t5 = time.perf_counter()
+import sys, pathlib; apply_plan(plan_project(files, pathlib.Path(sys.argv[1]), force=False)); t6 = time.perf_counter()
+marks = [t0, t1, t2, t3, t4, t5, t6]
+names = ["import click", "import tornado_kit.cli", "import jinja2", "import api/render/plan/writer",
+         f"render {len(files)} files", "plan + write"]
+for name, a, b in zip(names, marks, marks[1:]):
+    print(f"  {name:<32} {1000 * (b - a):7.1f} ms")
+"""
+
+
+def tkit_command() -> list[str]:
+    """The installed `tkit` console script next to this interpreter, else `python -m tornado_kit`."""
+    script = Path(sys.executable).parent / "tkit"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "tornado_kit"]
+
+
+def time_once(argv: list[str], cwd: Path) -> float:
+    """Wall time of one run, in milliseconds; the run must succeed."""
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    return 1000 * (time.perf_counter() - start)
+
+
+def measure(argv: list[str], runs: int, scratch: Path, cleanup: Callable[[], None] = lambda: None) -> list[float]:
+    """Time `runs` runs after two warm-up runs, calling `cleanup` after each."""
+    timings = []
+    for index in range(runs + 2):
+        elapsed = time_once(argv, scratch)
+        cleanup()
+        if index >= 2:
+            timings.append(elapsed)
+    return timings
+
+
+def main() -> None:
+    """Measure the baseline and both commands in one run and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    runs = parser.parse_args().runs
+    tkit = tkit_command()
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        results = {
+            "python -c pass": measure([sys.executable, "-c", "pass"], runs, scratch),
+            "tkit --help": measure([*tkit, "--help"], runs, scratch),
+            "tkit new mysite": measure([*tkit, "new", "mysite"], runs, scratch, lambda: shutil.rmtree(scratch / "mysite")),
+        }
+        print(f"tkit = {' '.join(tkit)}; {runs} runs each after 2 warm-ups; Python {sys.version.split()[0]}")
+        print_table(results)
+        print("\nWhere `tkit new mysite` spends its time (one process, after interpreter start-up):")
+        subprocess.run([sys.executable, "-c", BREAKDOWN, str(scratch / "breakdown")], check=True, timeout=60)
+
+
+def print_table(results: dict[str, list[float]]) -> None:
+    """Median, min, ratio to the baseline and time over it, against each target."""
+    baseline = statistics.median(results["python -c pass"])
+    print(f"{'command':<18}{'median':>9}{'min':>9}{'ratio':>8}{'over base':>11}  target")
+    for name, timings in results.items():
+        median = statistics.median(timings)
+        target = TARGETS_MS.get(name)
+        verdict = "" if target is None else f"< {target:.0f} ms: {'met' if median < target else 'NOT met'}"
+        print(f"{name:<18}{median:>7.1f}ms{min(timings):>7.1f}ms{median / baseline:>7.2f}x{median - baseline:>9.1f}ms  {verdict}")
+
+
+if __name__ == "__main__":
+    main()

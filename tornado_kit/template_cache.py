@@ -1,0 +1,57 @@
+"""A per-user cache of compiled skeleton templates, so `tkit new` compiles them once per tkit version.
+
+Jinja2 stores each template's code with a checksum of its source and recompiles when the source
+changes. The cache lives in $XDG_CACHE_HOME/tornado-kit (default ~/.cache/tornado-kit), is used only
+when it is a private directory of the current user (loading cached code is running it), and a cache
+that cannot be read or written is simply skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from tornado_kit import __version__
+
+
+def cache_directory() -> Path:
+    """Where compiled templates of this tkit version are kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tornado-kit" / f"templates-{__version__}"
+
+
+def bytecode_cache() -> Any:
+    """A Jinja2 bytecode cache in the user's private cache directory, or None when there is none safe to use."""
+    if os.environ.get("TKIT_NO_TEMPLATE_CACHE"):
+        return None
+    directory = cache_directory()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.lstat()
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+    return _quiet_cache(str(directory)) if private else None
+
+
+def _quiet_cache(directory: str) -> Any:
+    import jinja2
+
+    class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+        """Treat an unreadable or unwritable cache entry as a cache miss, never as a failure."""
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError, TypeError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    return QuietBytecodeCache(directory, pattern="%s.cache")
