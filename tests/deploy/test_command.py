@@ -85,7 +85,7 @@ def test_workers_auto_says_how_it_decided(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, args: list[str], reason: str) -> None:
-    code, stdout, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", *args)
+    code, _stdout, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", *args)
     assert code == 2
     assert reason in stderr
     assert stderr.startswith("Error: ") and stderr.count("\n") == 1, stderr

@@ -24,13 +24,13 @@ PROXY_HEADERS = {
 def options(root: str = "/srv/mysite", **changes: object) -> DeployOptions:
     """Options as build_options would make them, with fixed paths so the output is reproducible."""
     project = Project(Path(root), "mysite", "mysite", "mysite.app:make_app", ("/ws/",), Path(root) / "mysite/static", "/static/")
-    values: dict[str, object] = dict(
-        project=project, app=AppSettings(2_000_000, 10.0, None, ("example.com",)),
-        python=Path(root) / ".venv/bin/python", workers=CpuCount(2, "test"), base_port=8001, bind="127.0.0.1",
-        hosts=(), server_names=("example.com", "www.example.com"), listen_address=None, http_port=80,
-        https_port=443, tls_cert=None, tls_key=None, user="www-data", log_dir=Path("/var/log/supervisor"),
-        out=Path(root) / "deploy",
-    )
+    values: dict[str, object] = {
+        "project": project, "app": AppSettings(2_000_000, 10.0, None, ("example.com",)),
+        "python": Path(root) / ".venv/bin/python", "workers": CpuCount(2, "test"), "base_port": 8001, "bind": "127.0.0.1",
+        "hosts": (), "server_names": ("example.com", "www.example.com"), "listen_address": None, "http_port": 80,
+        "https_port": 443, "tls_cert": None, "tls_key": None, "user": "www-data", "log_dir": Path("/var/log/supervisor"),
+        "out": Path(root) / "deploy",
+    }
     values.update(changes)
     return DeployOptions(**values)  # type: ignore[arg-type]
 
@@ -183,3 +183,9 @@ def test_paths_with_spaces_are_quoted() -> None:
     assert "command='/srv/my site/.venv/bin/python' -m mysite" in rendered["supervisor/mysite.conf"]
     static = next(loc for loc in app_server(parse(rendered["nginx/mysite.conf"])).find("location") if loc.args == ["/static/"])
     assert static.values("alias") == [["/srv/my site/mysite/static/"]]
+
+
+def test_a_non_default_port_is_kept_in_the_host_header() -> None:
+    server = app_server(parse(render_deploy(options(http_port=8080, listen_address="127.0.0.1"))["nginx/mysite.conf"]))
+    assert ["Host", "$host:$server_port"] in server.values("proxy_set_header")
+    assert server.values("listen") == [["127.0.0.1:8080"]]

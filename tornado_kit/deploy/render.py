@@ -53,6 +53,7 @@ def _common_context(options: DeployOptions) -> dict[str, Any]:
         "server_names": options.server_names,
         "http_port": options.http_port,
         "https_port": options.https_port,
+        "public_port": options.https_port if options.tls else options.http_port,
         "https_port_suffix": "" if options.https_port == 443 else f":{options.https_port}",
         "tls": options.tls,
         "tls_cert": str(options.tls_cert),
