@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 TARGETS_MS = {"tkit --help": 60.0, "tkit new mysite": 100.0}
@@ -51,14 +50,15 @@ def time_once(argv: list[str], cwd: Path) -> float:
     return 1000 * (time.perf_counter() - start)
 
 
-def measure(argv: list[str], runs: int, scratch: Path, cleanup: Callable[[], None] = lambda: None) -> list[float]:
-    """Time `runs` runs after two warm-up runs, calling `cleanup` after each."""
-    timings = []
-    for index in range(runs + 2):
-        elapsed = time_once(argv, scratch)
-        cleanup()
-        if index >= 2:
-            timings.append(elapsed)
+def measure(commands: dict[str, list[str]], runs: int, scratch: Path) -> dict[str, list[float]]:
+    """Time every command `runs` times after two warm-up rounds, interleaved so load hits all alike."""
+    timings: dict[str, list[float]] = {name: [] for name in commands}
+    for round_index in range(runs + 2):
+        for name, argv in commands.items():
+            elapsed = time_once(argv, scratch)
+            shutil.rmtree(scratch / "mysite", ignore_errors=True)
+            if round_index >= 2:
+                timings[name].append(elapsed)
     return timings
 
 
@@ -68,14 +68,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     runs = parser.parse_args().runs
     tkit = tkit_command()
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "tkit --help": [*tkit, "--help"],
+        "tkit new mysite": [*tkit, "new", "mysite"],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        results = {
-            "python -c pass": measure([sys.executable, "-c", "pass"], runs, scratch),
-            "tkit --help": measure([*tkit, "--help"], runs, scratch),
-            "tkit new mysite": measure([*tkit, "new", "mysite"], runs, scratch, lambda: shutil.rmtree(scratch / "mysite")),
-        }
-        print(f"tkit = {' '.join(tkit)}; {runs} runs each after 2 warm-ups; Python {sys.version.split()[0]}")
+        results = measure(commands, runs, scratch)
+        print(f"tkit = {' '.join(tkit)}; {runs} interleaved runs each after 2 warm-up rounds; Python {sys.version.split()[0]}")
         print_table(results)
         print("\nWhere `tkit new mysite` spends its time (one process, after interpreter start-up):")
         subprocess.run([sys.executable, "-c", BREAKDOWN, str(scratch / "breakdown")], check=True, timeout=60)
