@@ -40,6 +40,8 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
     """`value` if it is a path on this site, else `default`: no scheme, no host, no tricks."""
     if not value or len(value) > 2000:
         return default
+    if " " in value:
+        return default
     candidate = value
     for _ in range(3):  # also check encoded (and doubly encoded) forms
         if not _is_local_path(candidate):
@@ -54,7 +56,7 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
 def _is_local_path(path: str) -> bool:
     if not path.startswith("/") or path.startswith("//"):
         return False
-    if "\\" in path or not path.isascii() or any(char.isspace() or not char.isprintable() for char in path):
+    if "\\" in path or not path.isascii() or not path.isprintable():
         return False
     parts = urllib.parse.urlsplit(path)
     return not parts.scheme and not parts.netloc
