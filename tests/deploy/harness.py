@@ -120,7 +120,7 @@ class Supervisor:
 
     def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run `supervisorctl -c CONFIG ARGS...` (exit status not checked: `status` exits 3 if one is down)."""
-        return subprocess.run(["supervisorctl", "-c", str(self.config), *args], capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(["supervisorctl", "-c", str(self.config), *args], check=False, capture_output=True, text=True, timeout=timeout)
 
     def status(self) -> dict[str, tuple[str, int | None]]:
         """{process name: (state, pid or None)} as supervisorctl reports it."""
@@ -191,7 +191,7 @@ class Nginx:
 
     def check(self) -> subprocess.CompletedProcess[str]:
         """`nginx -t` on the wrapper config."""
-        return subprocess.run(["nginx", "-t", "-p", str(self.prefix), "-c", str(self.config)], capture_output=True, text=True, timeout=60)
+        return subprocess.run(["nginx", "-t", "-p", str(self.prefix), "-c", str(self.config)], check=False, capture_output=True, text=True, timeout=60)
 
     def start(self, timeout: float = 20.0) -> None:
         """Start nginx in the foreground of its own session and wait for its port."""
@@ -266,7 +266,7 @@ def render_configs(
         "--workers", str(workers), "--base-port", str(base_port), "--listen", f"127.0.0.1:{listen_port}",
         "--server-name", "127.0.0.1,localhost", "--user", getpass.getuser(), "--log-dir", str(log_dir), "--force", *extra,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"tkit deploy-config failed: {result.stderr}")
     return result

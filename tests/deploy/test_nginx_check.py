@@ -37,11 +37,11 @@ def debian_nginx_test(tmp_path: Path, drop_in: Path) -> subprocess.CompletedProc
     text = text.replace("include /etc/nginx/sites-enabled/*;", "")
     main = tmp_path / "nginx.conf"
     main.write_text(text)
-    return subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True, timeout=60)
+    return subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], check=False, capture_output=True, text=True, timeout=60)
 
 
 def gixy(path: Path) -> list[dict[str, object]]:
-    result = subprocess.run(["gixy", "-f", "json", str(path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(["gixy", "-f", "json", str(path)], check=False, capture_output=True, text=True, timeout=120)
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
