@@ -69,7 +69,7 @@ def target_state(target: Path, *, force: bool) -> TargetState:
     """Whether the target is new, an empty directory or a directory with files (only with `force`)."""
     try:
         info = target.lstat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "new"
     if stat.S_ISLNK(info.st_mode):
         raise TargetExists(f"{target} is a symlink; tkit never writes through one (give the real path)")
@@ -113,7 +113,7 @@ def classify(target: Path, relative: PurePosixPath, content: bytes) -> Verb:
 def _kind(path: Path) -> str:
     try:
         mode = path.lstat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "missing"
     if stat.S_ISDIR(mode):
         return "dir"

@@ -45,9 +45,7 @@ def _write_new_directory(plan: Plan) -> None:
         _move(staging, plan.target)  # fails if a non-empty directory appeared there meanwhile
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        for directory in reversed(created_parents):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        _remove_empty(created_parents)
         raise
 
 
@@ -122,6 +120,19 @@ def _staging_dir(parent: Path, prefix: str, mode: int = 0o777) -> Path:
 def _make_parents(directory: Path) -> list[Path]:
     """Create the missing ancestors of the target, returning them (outermost first) for cleanup."""
     missing = [d for d in (directory, *directory.parents) if not os.path.lexists(d)]
-    for path in reversed(missing):
-        os.mkdir(path)
-    return list(reversed(missing))
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            os.mkdir(path)
+            created.append(path)
+    except BaseException:
+        _remove_empty(created)
+        raise
+    return created
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove directories this run created (innermost first), if still empty."""
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            directory.rmdir()

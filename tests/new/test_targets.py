@@ -3,12 +3,16 @@ deletes and lists what it overwrote; --dry-run writes nothing."""
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from new.treesnap import Snapshot
+
+from tornado_kit import writer
 
 Run = Callable[..., Result]
 Snap = Callable[[Path], Snapshot]
@@ -111,3 +115,26 @@ def test_dry_run_with_force_shows_what_would_be_overwritten(workdir: Path, tkit:
     assert result.exit_code == 0, result.output
     assert "  overwrite pyproject.toml" in result.stdout and "  identical .gitignore" in result.stdout
     assert snapshot(workdir.parent) == before
+
+
+def test_missing_parent_folders_are_created_and_removed_again_on_failure(
+    workdir: Path, tkit: Run, snapshot: Snap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "blocker").write_text("a file where a folder is needed\n")
+    before = snapshot(workdir.parent)
+    result = tkit("new", "mysite", "blocker/c/mysite")
+    assert result.exit_code == 1 and "nothing was changed" in result.stderr, result.output
+    real_mkdir, calls = os.mkdir, [0]
+
+    def mkdir_failing_third(path: str | os.PathLike[str], mode: int = 0o777) -> None:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+        real_mkdir(path, mode)
+
+    monkeypatch.setattr(writer.os, "mkdir", mkdir_failing_third)
+    result = tkit("new", "mysite", "a/b/c/mysite")
+    assert calls[0] == 3 and result.exit_code == 1 and "Disk quota exceeded" in result.stderr, result.output
+    assert snapshot(workdir.parent) == before
+    monkeypatch.setattr(writer.os, "mkdir", real_mkdir)
+    assert tkit("new", "mysite", "a/b/mysite").exit_code == 0 and (workdir / "a/b/mysite/pyproject.toml").is_file()
