@@ -6,7 +6,10 @@ Tornado is imported inside the functions, so importing this module stays cheap.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -101,7 +104,7 @@ def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route
         name=rule.name,
         handler=f"{handler.__module__}.{handler.__qualname__}",
         methods=methods,
-        login_required=tuple(m for m in methods if requires_login(getattr(handler, m.lower()))),
+        login_required=methods if prepare_requires_login(handler) else tuple(m for m in methods if requires_login(getattr(handler, m.lower()))),
         websocket=websocket,
         xsrf_exempt=not websocket and (not xsrf_on or overrides_xsrf_check(handler)),
         host=host,
@@ -138,6 +141,54 @@ def requires_login(method: Callable[..., Any]) -> bool:
         if current is None:
             return False
     return False
+
+
+def prepare_requires_login(handler: type[Any]) -> bool:
+    """True when the prepare() that runs refuses anonymous users (`if not self.current_user: raise`)."""
+    for cls in handler.__mro__:
+        if cls.__module__.startswith("tornado.") or "prepare" not in cls.__dict__:
+            continue
+        tree = function_tree(cls.__dict__["prepare"])
+        if tree is None:
+            return False
+        if any(guards_anonymous(node) for node in ast.walk(tree) if isinstance(node, ast.If)):
+            return True
+        if not calls_super_prepare(tree):
+            return False
+    return False
+
+
+def function_tree(function: Any) -> ast.AST | None:
+    """The parsed source of a function, or None when it has no readable source."""
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
+def guards_anonymous(node: ast.If) -> bool:
+    """`if not self.current_user:` / `if self.current_user is None:` whose body raises or redirects."""
+    test = node.test
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    is_none = isinstance(test, ast.Compare) and any(isinstance(op, ast.Is) for op in test.ops)
+    subject = test.operand if isinstance(test, ast.UnaryOp) else test.left if isinstance(test, ast.Compare) else None
+    if not (negated or is_none) or not (isinstance(subject, ast.Attribute) and subject.attr == "current_user"):
+        return False
+    refusals = ("redirect", "send_error", "get_login_url")
+    return any(
+        isinstance(inner, ast.Raise) or (isinstance(inner, ast.Attribute) and inner.attr in refusals)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    )
+
+
+def calls_super_prepare(tree: ast.AST) -> bool:
+    """True when the function calls super().prepare()."""
+    return any(
+        isinstance(node, ast.Attribute) and node.attr == "prepare" and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name) and node.value.func.id == "super"
+        for node in ast.walk(tree)
+    )
 
 
 def authenticated_code() -> Any:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +62,23 @@ def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[Chec
     return context, spec
 
 
+@contextlib.contextmanager
+def production_environment(context: CheckContext) -> Iterator[None]:
+    """Apply the variables supervisor sets for the workers (HTTPS=1 with TLS, ...), as production does."""
+    overrides = context.supervisor[0].environment if context.supervisor else {}
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    context.env.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def load_app_into(context: CheckContext, spec: str) -> None:
     """Build the app; a failure to load becomes the app.E001 finding, never a traceback."""
     try:
@@ -76,7 +96,7 @@ def run_checks(app_spec: str | None, deploy: bool, deploy_dir: Path | None = Non
     selected = [check for check in REGISTRY.values() if deploy or not check.deploy]
 
     async def run() -> list[Finding]:
-        with working_directory(context.root):
+        with working_directory(context.root), production_environment(context):
             load_app_into(context, spec)
             return [finding for check in selected for finding in check.run(context)]
 

@@ -36,6 +36,8 @@ def debug_off(context: CheckContext) -> Iterator[str]:
 @register("security.E002", Level.ERROR, "Leave serve_traceback and autoreload off outside development.", deploy=True)
 def tracebacks_off(context: CheckContext) -> Iterator[str]:
     """Tracebacks leak code and settings; autoreload re-executes the process in place."""
+    if context.flag("DEBUG") or context.settings.get("debug"):
+        return  # debug turns both on; security.E001 already says so
     for name in ("serve_traceback", "autoreload"):
         if context.settings.get(name):
             yield f"the `{name}` setting is on"

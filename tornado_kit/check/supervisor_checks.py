@@ -31,10 +31,12 @@ def unique_programs(context: CheckContext) -> list[Process]:
 def deploy_files_present(context: CheckContext) -> Iterator[str]:
     """Without the files, none of the nginx/supervisor checks can run."""
     where = context.deploy_dir
-    if not context.nginx and not any("nginx" in e for e in context.parse_errors):
+    if where is None:
+        return
+    if not any((where / "nginx").glob("*.conf")):
         yield f"no nginx config found in {where}/nginx/*.conf"
-    if not context.supervisor and not any("supervisor" in e or ".ini" in e for e in context.parse_errors):
-        yield f"no supervisor program found in {where}/supervisor/*.conf"
+    if not any((where / "supervisor").glob("*.conf")):
+        yield f"no supervisor config found in {where}/supervisor/*.conf"
 
 
 @register("deploy.E004", Level.ERROR, "Fix the syntax at the place shown (nginx -t and supervisord would refuse it too).", deploy=True)

@@ -15,12 +15,14 @@ from pathlib import Path
 
 from tornado_kit.check.base import Level, register
 from tornado_kit.check.context import CheckContext
-from tornado_kit.check.nginx import NginxFile
+from tornado_kit.check.nginx import Directive, NginxFile
 
 TOOL_TIMEOUT = 60
+CERTIFICATE_DIRECTIVES = ("ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate", "ssl_client_certificate")
 MAIN_CONFIG = """\
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
+worker_rlimit_nofile 1024;
 events {{ worker_connections 64; }}
 http {{
     {mime}
@@ -37,13 +39,39 @@ http {{
 
 def wrapper_config(nginx: NginxFile, prefix: Path) -> Path:
     """The file to test: the config itself if it is a whole nginx.conf, else a wrapper around it."""
+    config = stand_in_certificates(nginx, prefix)
     if any(d.name in ("http", "events") for d in nginx.directives):
-        return nginx.path
+        return config
     mime = Path("/etc/nginx/mime.types")
-    text = MAIN_CONFIG.format(prefix=prefix, config=nginx.path.resolve(), mime=f'include "{mime}";' if mime.is_file() else "")
+    text = MAIN_CONFIG.format(prefix=prefix, config=config.resolve(), mime=f'include "{mime}";' if mime.is_file() else "")
     path = prefix / "nginx.conf"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def missing_certificates(nginx: NginxFile) -> list[Directive]:
+    """ssl_certificate/ssl_certificate_key directives naming files that do not exist on this machine."""
+    return [
+        d
+        for d in nginx.walk()
+        if d.name in CERTIFICATE_DIRECTIVES and d.args and "$" not in d.args[0] and not d.args[0].startswith("data:") and not Path(d.args[0]).exists()
+    ]
+
+
+def stand_in_certificates(nginx: NginxFile, prefix: Path) -> Path:
+    """A copy of the file whose missing certificate paths point at a throwaway self-signed pair
+    (the real ones exist only on the server); the file itself when nothing is missing."""
+    missing = missing_certificates(nginx)
+    if not missing:
+        return nginx.path
+    cert, key = prefix / "standin.pem", prefix / "standin.key"
+    run_tool(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=tkit-check", "-keyout", str(key), "-out", str(cert)])
+    text = nginx.path.read_text(encoding="utf-8")
+    for directive in missing:
+        text = text.replace(directive.args[0], str(key if directive.name.endswith("_key") else cert))
+    copy = prefix / nginx.path.name
+    copy.write_text(text, encoding="utf-8")
+    return copy
 
 
 def run_tool(argv: list[str]) -> subprocess.CompletedProcess[str] | None:
@@ -79,6 +107,14 @@ def nginx_accepts(context: CheckContext) -> Iterator[str]:
     for nginx in context.nginx:
         for error in nginx_test_errors(nginx, binary):
             yield f"nginx -t on {nginx.path.name}: {error}"
+
+
+@register("nginx.I102", Level.INFO, "Expected on a development machine; make sure the files exist on the server before reloading nginx.", deploy=True)
+def certificates_exist(context: CheckContext) -> Iterator[str]:
+    """nginx -t ran with a throwaway certificate in place of these (they exist only on the server)."""
+    for nginx in context.nginx:
+        for directive in missing_certificates(nginx):
+            yield f"{nginx.where(directive)}: {directive.name} {directive.args[0]} does not exist here (nginx -t used a stand-in)"
 
 
 def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:
