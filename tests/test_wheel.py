@@ -62,3 +62,11 @@ def test_tkit_new_from_the_wheel_writes_the_complete_project(installed_venv: Pat
     assert sorted(written) == sorted(expected)
     differing = [path for path in expected if path != ".env" and written[path] != expected[path]]
     assert differing == []
+
+
+@pytest.mark.slow
+def test_the_installed_command_refuses_a_bad_name_with_exit_2(installed_venv: Path, tmp_path: Path) -> None:
+    result = subprocess.run([installed_venv / "bin" / "tkit", "new", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "Error: invalid project name 'json': package 'json' would shadow the Python standard library module of that name; try 'my_json'\n"
+    assert list(tmp_path.iterdir()) == []

@@ -57,7 +57,8 @@ def report_lines(result: NewProject) -> list[str]:
         return [f"Would write {shown}/ (dry run, nothing written):"] + [
             f"  {action.verb:<9} {action.path}" for action in result.plan.actions
         ]
-    lines = [f"Created {shown}/ ({len(result.plan.actions)} files, package `{result.name.package}`):"]
+    verb = "Created" if result.plan.state == "new" else "Wrote into"
+    lines = [f"{verb} {shown}/ ({len(result.plan.actions)} files, package `{result.name.package}`):"]
     lines += short_tree([action.path for action in result.plan.actions])
     lines += [f"  overwrote {action.path}" for action in result.overwritten]
     lines += ["", "Next steps:", f"  cd {shlex.quote(shown)} && tkit serve --reload"]
