@@ -178,7 +178,9 @@ async def shut_down(server: HTTPServer, inflight: InFlight) -> None:
         pass
 
 
-def run_forked_child(listen_fd: int, events_fd: int, generation: int, target: AppTarget) -> int:
+def run_forked_child(
+    listen_fd: int, events_fd: int, generation: int, target: AppTarget, after_ready: Callable[[], None]
+) -> int:
     """Entry point of a forked app process; returns its exit status."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     sock = socket.socket(fileno=os.dup(listen_fd))
@@ -186,6 +188,7 @@ def run_forked_child(listen_fd: int, events_fd: int, generation: int, target: Ap
 
     def report(state: str) -> None:
         os.write(events_fd, f"ready {generation} {pid} {state}\n".encode())
+        asyncio.get_running_loop().call_later(0.05, after_ready)
 
     asyncio.run(serve(sock, target, report, (signal.SIGTERM,)))
     return 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tornado_kit.serve.procs import exit_with_parent
+from tornado_kit.serve.warmup import CodeCache, Preloader, report_imports
 
 PRELOAD = (
     "asyncio", "json", "sqlite3", "hashlib", "hmac", "secrets", "dataclasses", "concurrent.futures",
@@ -93,6 +94,11 @@ class ForkServer:
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         os.set_blocking(self.wake_r, False)
+        self.warm_r, self.warm_w = os.pipe()  # app processes -> fork server: what to preload
+        os.set_blocking(self.warm_w, False)  # an app process never blocks on it; a full pipe drops lines
+        self.warm_pending = b""
+        self.cache = CodeCache()
+        self.preloader = Preloader(self.cache)
 
     def send(self, message: str) -> None:
         """One message to the parent (short writes to a pipe are atomic)."""
@@ -107,10 +113,12 @@ class ForkServer:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         pending = b""
         while True:
-            ready, _, _ = select.select([self.config.control_fd, self.wake_r], [], [])
+            ready, _, _ = select.select([self.config.control_fd, self.wake_r, self.warm_r], [], [])
             if self.wake_r in ready:
                 self._drain_wakeups()
                 self.reap()
+            if self.warm_r in ready:
+                self._warm_up()
             if self.config.control_fd in ready:
                 data = os.read(self.config.control_fd, 4096)
                 if not data:
@@ -120,6 +128,12 @@ class ForkServer:
                 for line in lines:
                     self._handle(line.decode().split())
         self._stop_children()
+
+    def _warm_up(self) -> None:
+        self.warm_pending += os.read(self.warm_r, 65536)
+        *lines, self.warm_pending = self.warm_pending.split(b"\n")
+        for line in lines:
+            self.preloader.handle(line.decode())
 
     def _drain_wakeups(self) -> None:
         try:
@@ -148,16 +162,23 @@ class ForkServer:
 
     def fork(self, generation: int) -> int:
         """Fork one app process; the child never returns from here."""
+        server_pid = os.getpid()
         pid = os.fork()
         if pid:
             return pid
         code = 1
         try:
-            self._become_app_process()
+            inherited = set(sys.modules)
+            self._become_app_process(server_pid)
             from tornado_kit.serve.child import AppTarget, run_forked_child
 
             target = AppTarget(self.config.app_spec, Path(self.config.import_root))
-            code = run_forked_child(self.config.listen_fd, self.config.events_fd, generation, target)
+            folders = tuple(Path(p) for p in (self.config.import_root, self.config.project_root) if p)
+
+            def after_ready() -> None:
+                report_imports(self.warm_w, inherited, folders)
+
+            code = run_forked_child(self.config.listen_fd, self.config.events_fd, generation, target, after_ready)
         except BaseException:  # noqa: BLE001 - the forked process must always reach os._exit
             traceback.print_exc()
         finally:
@@ -165,12 +186,13 @@ class ForkServer:
             sys.stderr.flush()
             os._exit(code)
 
-    def _become_app_process(self) -> None:
+    def _become_app_process(self, server_pid: int) -> None:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in (self.wake_r, self.wake_w, self.config.control_fd):
+        for fd in (self.wake_r, self.wake_w, self.warm_r, self.config.control_fd):
             os.close(fd)
-        exit_with_parent(os.getppid())
+        exit_with_parent(server_pid)
+        self.cache.install()
 
     def _stop_children(self) -> None:
         for pid in self.children:
