@@ -110,8 +110,8 @@ MUTATIONS: dict[str, tuple[Mutation, bool]] = {
     "nginx.E006": (edit(NGINX, "    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection $connection_upgrade;\n", ""), True),
 }
 # Findings that rightly come with a mutation (gixy sees some problems too; a location with its own
-# proxy_set_header loses X-Scheme as well as the required headers).
-ALSO_FOUND = {"nginx.E001": {"nginx.W002"}, "nginx.E003": {"nginx.W101"}, "nginx.E004": {"nginx.W101"}, "nginx.W005": {"nginx.W101"}}
+# proxy_set_header loses X-Scheme as well as the required headers; DEBUG=1 in supervisor reaches the app).
+ALSO_FOUND = {"supervisor.E004": {"security.E001"}, "nginx.E001": {"nginx.W002"}, "nginx.E003": {"nginx.W101"}, "nginx.E004": {"nginx.W101"}, "nginx.W005": {"nginx.W101"}}
 TOOL_MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "nginx.E100": ("nginx", edit(NGINX, "        expires 1y;", "        expires 1y;\n        proxy_buffering maybe;")),
     "nginx.W101": ("gixy", chain(
