@@ -45,7 +45,8 @@ import tornado.websocket
 class WhoAmI(tornado.web.RequestHandler):
     def get(self):
         self.write({"remote_ip": self.request.remote_ip, "protocol": self.request.protocol,
-                    "host": self.request.host, "port": self.application.settings["port"], "pid": os.getpid()})
+                    "host": self.request.host, "port": self.application.settings["port"], "pid": os.getpid(),
+                    "https_env": os.environ.get("HTTPS")})
 
 
 IN_FLIGHT = set()

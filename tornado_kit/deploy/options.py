@@ -93,6 +93,7 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
     if hosts and raw.bind:
         raise BadInput("--bind and --hosts exclude each other: with --hosts each worker binds its host's address")
     tls_cert, tls_key = _tls(raw.tls_cert, raw.tls_key)
+    _check_no_clash(raw.base_port, workers.count, [http_port, *([raw.https_port] if tls_cert else [])], hosts)
     options = DeployOptions(
         project=project, app=load_app_settings(project.env_file), python=_python(raw.python, project),
         workers=workers, base_port=raw.base_port, bind=_bind(raw.bind or "127.0.0.1"), hosts=hosts,
@@ -135,6 +136,13 @@ def _workers(text: str, cpu_counter: Callable[[], CpuCount]) -> CpuCount:
 def _check_port(what: str, port: int) -> None:
     if not 1 <= port <= 65535:
         raise BadInput(f"{what} gives port {port}, outside 1-65535")
+
+
+def _check_no_clash(base_port: int, workers: int, nginx_ports: list[int], hosts: tuple[str, ...]) -> None:
+    """nginx and the workers share the host unless --hosts puts the workers elsewhere."""
+    clash = [port for port in nginx_ports if base_port <= port < base_port + workers]
+    if clash and not hosts:
+        raise BadInput(f"nginx port {clash[0]} is also a worker port ({base_port}-{base_port + workers - 1})")
 
 
 def _listen(text: str | None, default_port: int) -> tuple[str | None, int]:
