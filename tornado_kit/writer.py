@@ -9,6 +9,7 @@ until the end, so that a failure at any point (a full disk, Ctrl-C) can put ever
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from tornado_kit.errors import TkitError
 from tornado_kit.plan import FileAction, Plan
 
+logger = logging.getLogger(__name__)
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -52,21 +54,44 @@ def _write_new_directory(plan: Plan) -> None:
 def _write_into_directory(plan: Plan) -> None:
     staging = _staging_dir(plan.target, ".tkit-", mode=0o700)
     undo: list[Callable[[], None]] = []
+    backups_safe_to_drop = False
     try:
         _stage(plan.with_verb("create", "overwrite"), staging / "new")
         for action in plan.with_verb("create", "overwrite"):
             _move_into_place(action, plan.target, staging, undo)
+        backups_safe_to_drop = True
     except BaseException:
-        for step in reversed(undo):
-            with contextlib.suppress(OSError):
-                step()
+        backups_safe_to_drop = _roll_back(undo)
         raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _clean_staging(staging, keep_backups=not backups_safe_to_drop)
+
+
+def _roll_back(undo: list[Callable[[], None]]) -> bool:
+    """Undo the steps taken, newest first; False if any step failed (originals may still be in staging)."""
+    complete = True
+    for step in reversed(undo):
+        try:
+            step()
+        except FileNotFoundError:
+            pass  # the step it undoes never happened
+        except OSError:
+            complete = False
+    return complete
+
+
+def _clean_staging(staging: Path, *, keep_backups: bool) -> None:
+    """Remove the staging directory, unless it holds originals that could not be put back."""
+    old = staging / "old"
+    if keep_backups and old.is_dir() and any(p.is_file() for p in old.rglob("*")):
+        shutil.rmtree(staging / "new", ignore_errors=True)
+        logger.warning("tkit could not restore every overwritten file; the originals are kept in %s", old)
+        return
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _move_into_place(action: FileAction, target: Path, staging: Path, undo: list[Callable[[], None]]) -> None:
-    """Move one staged file to its place, recording how to undo each step before taking it."""
+    """Move one staged file to its place; an overwritten file's restore is recorded before it is moved."""
     destination = target / action.path
     for directory in reversed(destination.parents):
         if directory.is_relative_to(target) and not os.path.lexists(directory):
@@ -75,8 +100,8 @@ def _move_into_place(action: FileAction, target: Path, staging: Path, undo: list
     if action.verb == "overwrite":
         backup = staging / "old" / action.path
         backup.parent.mkdir(parents=True, exist_ok=True)
-        _move(destination, backup)
         undo.append(lambda: os.replace(backup, destination))
+        _move(destination, backup)
     elif os.path.lexists(destination):
         raise FileExistsError(f"{destination} appeared while tkit was writing")
     _move(staging / "new" / action.path, destination)

@@ -106,3 +106,22 @@ def test_template_error_names_the_template_and_writes_nothing(
     assert result.exit_code == 1, result.output
     assert "template zz_broken.txt.jinja could not be rendered" in result.stderr
     assert snapshot(workdir.parent) == before
+
+
+def test_originals_that_cannot_be_restored_are_kept_not_deleted(
+    workdir: Path, tkit: Run, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    prepare("force", workdir, tkit)
+    verbs = [line.split()[0] for line in tkit("new", "mysite", "--force", "--dry-run").stdout.splitlines()[1:]]
+    last_move = verbs.count("create") + 2 * verbs.count("overwrite")  # an overwrite is two moves
+    fail_on_call(monkeypatch, "_move", last_move, KeyboardInterrupt())
+
+    def replace_fails(source: object, destination: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(writer.os, "replace", replace_fails)
+    result = tkit("new", "mysite", "--force")
+    assert result.exit_code == 1
+    kept = list((workdir / "mysite").glob(".tkit-*/old/pyproject.toml"))
+    assert [p.read_text() for p in kept] == ["# my edits\n"]
+    assert "originals are kept in" in caplog.text
