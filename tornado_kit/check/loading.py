@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tornado_kit.appload import build_app, import_factory, resolve_app_spec
+from tornado_kit.appload import AppLoadError, build_app, import_factory, resolve_app_spec
+from tornado_kit.errors import TkitError
 
 if TYPE_CHECKING:
     import tornado.web
@@ -34,7 +35,13 @@ def load_app_in_loop(app_spec: str | None, use: Callable[[tornado.web.Applicatio
 
     async def run() -> T:
         with working_directory(root):
-            return use(build_app(import_factory(spec, root)))
+            try:
+                app = build_app(import_factory(spec, root))
+            except TkitError:
+                raise
+            except Exception as exc:  # the user's code failed: one line, no traceback
+                raise AppLoadError(f"cannot load the app {spec}: {type(exc).__name__}: {exc}") from exc
+            return use(app)
 
     return asyncio.run(run())
 
