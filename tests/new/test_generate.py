@@ -8,6 +8,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -127,3 +128,15 @@ def test_git_missing_warns_and_still_writes_the_project(workdir: Path, tkit: Run
     assert result.exit_code == 0, result.output
     assert "git is not installed" in result.stderr
     assert (workdir / "mysite" / "pyproject.toml").is_file() and not (workdir / "mysite" / ".git").exists()
+
+
+def test_tkit_new_does_not_import_tornado_or_watchdog(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from tornado_kit.cli import main\n"
+        "main(['new', 'mysite', '--dry-run'], standalone_mode=False)\n"
+        "print(sorted(m for m in ('tornado', 'watchdog') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
