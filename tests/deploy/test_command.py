@@ -155,12 +155,13 @@ def test_server_name_missing_from_allowed_hosts_warns(tmp_path: Path) -> None:
 
 def test_hosts_render_one_supervisor_file_per_host_and_a_shared_readme(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, stdout, _ = run(make_project(tmp_path / "site"), out, "--workers", "2", "--hosts", "10.0.0.11,app2.internal")
+    code, stdout, stderr = run(make_project(tmp_path / "site"), out, "--workers", "2", "--hosts", "10.0.0.11,app2.internal")
     assert code == 0
     files = tree(out)
     assert {"supervisor/mysite-10.0.0.11.conf", "supervisor/mysite-app2.internal.conf"} <= set(files)
     assert "supervisor/mysite.conf" not in files
     assert "--address app2.internal --xheaders" in files["supervisor/mysite-app2.internal.conf"]
     assert "On app2.internal, start the workers" in stdout
+    assert "firewall ports 8001-8002 so that only the nginx host reaches them" in stderr
     for needed in ("COOKIE_SECRET", "SQLite", "single-host", "REDIS_URL"):
         assert needed in files["README.md"]

@@ -45,6 +45,13 @@ def gixy(path: Path) -> list[dict[str, object]]:
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+def gixy_in_http_context(drop_in: Path) -> list[dict[str, object]]:
+    """gixy on a main config that includes the drop-in inside `http {}`, where it is installed."""
+    main = drop_in.with_name("gixy-main.conf")
+    main.write_text(f"worker_rlimit_nofile 4096;\nevents {{ worker_connections 1024; }}\nhttp {{\ninclude {drop_in};\n}}\n")
+    return gixy(main)
+
+
 def test_nginx_accepts_the_plain_http_file(tmp_path: Path) -> None:
     result = debian_nginx_test(tmp_path, rendered_nginx(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -66,7 +73,9 @@ def test_nginx_check_catches_a_broken_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("tls", [False, True])
 def test_gixy_reports_no_issue(tmp_path: Path, tls: bool) -> None:
     extra = dict(zip(("tls_cert", "tls_key"), self_signed_certificate(tmp_path, "example.com"))) if tls else {}
-    assert gixy(rendered_nginx(tmp_path, **extra)) == []
+    drop_in = rendered_nginx(tmp_path, **extra)
+    assert gixy(drop_in) == []
+    assert gixy_in_http_context(drop_in) == []
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,19 @@ def test_gixy_catches_the_mistakes_we_avoid(tmp_path: Path, original: str, broke
     assert original in text
     path.write_text(text.replace(original, broken))
     assert plugin in {issue["plugin"] for issue in gixy(path)}
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_tkit_check_deploy_finds_nothing_to_warn_about(tmp_path: Path, tls: bool) -> None:
+    """The deploy checks of `tkit check --deploy` agree with what deploy-config renders."""
+    import sys
+
+    from tornado_kit.api import new_project
+
+    project = tmp_path / "mysite"
+    new_project("mysite", project)
+    tls_args = [f"--tls-{kind}={path}" for kind, path in zip(("cert", "key"), self_signed_certificate(tmp_path, "localhost"))] if tls else []
+    tkit = [sys.executable, "-m", "tornado_kit"]
+    subprocess.run([*tkit, "deploy-config", "--workers", "2", *tls_args], cwd=project, check=True, capture_output=True, timeout=60)
+    result = subprocess.run([*tkit, "check", "--deploy", "--fail-level", "warning"], cwd=project, check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

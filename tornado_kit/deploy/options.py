@@ -209,6 +209,10 @@ def _with_warnings(options: DeployOptions) -> DeployOptions:
             f"{processes} workers but no REDIS_URL: chat messages only reach users on the same worker. "
             f"Set REDIS_URL=redis://HOST:6379/0 in {options.project.env_file} (and install redis>=5)"
         )
+    if options.hosts:
+        ports = f"{options.ports[0]}-{options.ports[-1]}"
+        warnings.append(f"with --hosts the workers listen on {', '.join(options.hosts)} and trust proxy headers "
+                        f"(--xheaders): firewall ports {ports} so that only the nginx host reaches them")
     refused = [n for n in options.server_names if n not in options.app.allowed_hosts]
     if refused:
         warnings.append(
