@@ -13,6 +13,10 @@ from pathlib import Path
 from tornado_kit.errors import TkitError
 
 
+NGINX_CONF_DIR = Path("/etc/nginx")
+MAX_INCLUDE_DEPTH = 5
+
+
 class NginxSyntaxError(TkitError):
     """The file is not valid nginx syntax (unbalanced braces, a missing `;`)."""
 
@@ -70,8 +74,8 @@ def read_quoted(text: str, start: int) -> tuple[str, int, int]:
     """Read a quoted string at `start`; return (value, index after it, newlines inside)."""
     quote, i, value = text[start], start + 1, []
     while i < len(text) and text[i] != quote:
-        if text[i] == "\\" and i + 1 < len(text):
-            i += 1
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in "\"'\\":
+            i += 1  # nginx unescapes only quotes and backslashes; `\d` in a regex stays as written
         value.append(text[i])
         i += 1
     if i >= len(text):
@@ -124,13 +128,53 @@ class NginxFile:
         return f"{self.path.name}:{directive.line}"
 
 
-def load_nginx(path: Path) -> NginxFile:
-    """Read and parse one nginx file."""
+def load_nginx(path: Path, include_dirs: tuple[Path, ...] = (NGINX_CONF_DIR,)) -> NginxFile:
+    """Read and parse one nginx file, with its `include`s inlined where the files can be found."""
+    directives = read_directives(path)
+    expand_includes(directives, None, (path.parent, *include_dirs), MAX_INCLUDE_DEPTH)
+    return NginxFile(path, directives)
+
+
+def read_directives(path: Path) -> list[Directive]:
+    """Parse one file; errors name the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NginxSyntaxError(f"cannot read {path}: {exc}") from exc
     try:
-        return NginxFile(path, parse_nginx(text))
+        return parse_nginx(text)
     except NginxSyntaxError as exc:
         raise NginxSyntaxError(f"{path.name}: {exc.message}") from None
+
+
+def expand_includes(block: list[Directive], parent: Directive | None, bases: tuple[Path, ...], depth: int) -> None:
+    """Replace `include x;` by the directives of x (like nginx), where x exists; recurse into blocks."""
+    index = 0
+    while index < len(block):
+        directive = block[index]
+        found = include_targets(directive, bases) if directive.name == "include" and depth > 0 else []
+        if found:
+            inlined = [d for path in found for d in read_directives(path)]
+            for child in inlined:
+                child.parent = parent
+            expand_includes(inlined, parent, bases, depth - 1)
+            block[index:index + 1] = inlined
+            index += len(inlined)
+            continue
+        if directive.block is not None:
+            expand_includes(directive.block, directive, bases, depth)
+        index += 1
+
+
+def include_targets(directive: Directive, bases: tuple[Path, ...]) -> list[Path]:
+    """The files an include names (globs too), looked up against each base folder in turn."""
+    if not directive.args or "$" in directive.args[0]:
+        return []
+    pattern = directive.args[0]
+    for base in bases:
+        candidate = Path(pattern) if Path(pattern).is_absolute() else base / pattern
+        matches = sorted(candidate.parent.glob(candidate.name)) if any(c in candidate.name for c in "*?[") else [candidate]
+        files = [path for path in matches if path.is_file()]
+        if files:
+            return files
+    return []
