@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -61,6 +60,8 @@ def report_lines(result: NewProject) -> list[str]:
     lines = [f"{verb} {shown}/ ({len(result.plan.actions)} files, package `{result.name.package}`):"]
     lines += short_tree([action.path for action in result.plan.actions])
     lines += [f"  overwrote {action.path}" for action in result.overwritten]
+    import shlex
+
     lines += ["", "Next steps:", f"  cd {shlex.quote(shown)} && tkit serve --reload"]
     return lines
 
@@ -69,7 +70,8 @@ def short_tree(paths: list[PurePosixPath]) -> list[str]:
     """Top-level files, and top-level folders with how many files each holds."""
     folders = Counter(path.parts[0] for path in paths if len(path.parts) > 1)
     top_files = sorted(str(path) for path in paths if len(path.parts) == 1)
-    lines = [f"  {folder}/  ({count} files)" for folder, count in sorted(folders.items())]
+    width = max((len(folder) for folder in folders), default=0) + 1
+    lines = [f"  {folder + '/':<{width}}  ({count} files)" for folder, count in sorted(folders.items())]
     return lines + [f"  {file}" for file in top_files]
 
 
