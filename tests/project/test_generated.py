@@ -1,0 +1,135 @@
+"""`tkit new` output for real: each variant is installed into a fresh venv, then its own test suite and
+`ruff check` run as subprocesses; plus checks that switched-off features leave no trace."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+VARIANTS = {
+    "default": {},
+    "no-auth": {"auth": False},
+    "no-websocket": {"websocket": False},
+}
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A generated project and the Python of the venv it is installed in."""
+
+    root: Path
+    python: Path
+    env: dict[str, str]
+
+
+def generate(directory: Path, **features: bool) -> Path:
+    """Render a project named mysite into `directory`."""
+    from tornado_kit.api import new_project
+
+    root = directory / "mysite"
+    new_project("mysite", root, **features)
+    return root
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run a command, capturing its output for the assertion message."""
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pip cache for the three installs, so the build backend is fetched once."""
+    return tmp_path_factory.mktemp("pip-cache")
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pip_cache: Path) -> Installed:
+    """Generate the variant and `pip install -e '.[test]'` it into a fresh venv (system site-packages visible)."""
+    folder = tmp_path_factory.mktemp(f"variant-{request.param}")
+    root = generate(folder, **VARIANTS[request.param])
+    home = folder / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "PIP_CACHE_DIR": str(pip_cache), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    result = run([str(python), "-m", "pip", "install", "-q", "-e", ".[test]"], root, env, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return Installed(root, python, env)
+
+
+@pytest.mark.slow
+def test_the_installed_package_comes_from_the_project(installed: Installed) -> None:
+    result = run([str(installed.python), "-c", "import mysite; print(mysite.__file__)"], installed.root.parent, installed.env, 60)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == installed.root / "mysite" / "__init__.py"
+
+
+@pytest.mark.slow
+def test_its_own_test_suite_passes(installed: Installed) -> None:
+    command = [str(installed.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = run(command, installed.root, installed.env, timeout=300)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+    assert " skipped" not in result.stdout
+
+
+@pytest.mark.slow
+def test_ruff_check_passes_with_default_rules(installed: Installed) -> None:
+    result = run([str(installed.python), "-m", "ruff", "check", "--no-cache", "."], installed.root, installed.env, 120)
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
+def test_project_files_and_secrets(generated_project: Path) -> None:
+    env_file = generated_project / ".env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert ".env" in (generated_project / ".gitignore").read_text().split()
+    secret = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)["COOKIE_SECRET"]
+    assert len(secret) >= 32
+    example = (generated_project / ".env.example").read_text()
+    assert all(line.endswith("=") for line in example.splitlines() if line and not line.startswith("#"))
+    assert secret not in example
+    assert '[tool.tkit]' in (generated_project / "pyproject.toml").read_text()
+
+
+def test_each_project_gets_its_own_secret(tmp_path: Path) -> None:
+    first, second = generate(tmp_path / "a"), generate(tmp_path / "b")
+    assert (first / ".env").read_text() != (second / ".env").read_text()
+
+
+def test_no_websocket_leaves_no_trace_of_the_chat(tmp_path: Path) -> None:
+    root = generate(tmp_path, websocket=False)
+    assert not (root / "mysite" / "chat.py").exists()
+    assert not (root / "mysite" / "broadcast.py").exists()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".js", ".toml"):
+            text = path.read_text().lower()
+            assert "broadcast" not in text, path
+            assert "/chat" not in text and "websocket" not in text.replace("websocket-paths = []", ""), path
+
+
+def test_no_auth_leaves_no_login_or_sessions(tmp_path: Path) -> None:
+    root = generate(tmp_path, auth=False)
+    for name in ("accounts.py", "passwords.py", "throttle.py", "handlers/auth.py", "templates/login.html"):
+        assert not (root / "mysite" / name).exists(), name
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".js"):
+            text = path.read_text()
+            for word in ("SessionMixin", "login", "current_user", "password", "session_days"):
+                assert word not in text, (path, word)
+
+
+def test_templates_have_no_inline_scripts(generated_project: Path) -> None:
+    for template in sorted((generated_project / "mysite" / "templates").glob("*.html")):
+        text = template.read_text()
+        assert "<script>" not in text, template
+        assert " onclick=" not in text and " onload=" not in text, template
+        if "<form" in text and 'method="post"' in text:
+            assert "xsrf_form_html()" in text, template
