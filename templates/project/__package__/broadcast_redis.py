@@ -13,7 +13,7 @@ import logging
 import random
 from typing import Any
 
-from .broadcast import Broadcaster, BroadcastConfigError, Message
+from .broadcast import BroadcastConfigError, Broadcaster, Message
 
 try:
     import redis.asyncio as aioredis
