@@ -1,0 +1,140 @@
+"""End to end: a freshly generated project with the files `tkit deploy-config` renders passes
+`tkit check --deploy`, and `tkit routes` lists every route of the contract's URL map with flags
+that match what the running app really does (anonymous requests to a real server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import free_port, wait_for_http
+
+pytestmark = pytest.mark.slow
+
+
+def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in `cwd` without writing bytecode into the shared project."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def project_secret(root: Path) -> str:
+    """COOKIE_SECRET from the project's .env (to prove it never reaches the output)."""
+    for line in (root / ".env").read_text(encoding="utf-8").splitlines():
+        if line.startswith("COOKIE_SECRET="):
+            return line.split("=", 1)[1].strip()
+    raise AssertionError("the generated .env has no COOKIE_SECRET")
+
+
+@pytest.fixture(scope="module")
+def routes(generated_project: Path) -> dict[str, dict[str, Any]]:
+    """`tkit routes --json` on the generated project, keyed by pattern."""
+    result = tkit(generated_project, "routes", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["warnings"] == []
+    return {row["pattern"]: row for row in report["routes"]}
+
+
+def test_dev_checks_pass(generated_project: Path) -> None:
+    result = tkit(generated_project, "check", "--fail-level", "info")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_checks_pass_on_the_rendered_deploy_files(generated_project: Path, tmp_path: Path) -> None:
+    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--server-name", "example.com", "--out", str(tmp_path / "deploy"))
+    assert rendered.returncode == 0, rendered.stderr
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(tmp_path / "deploy"), "--fail-level", "info", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["findings"] == []
+    assert project_secret(generated_project) not in result.stdout + result.stderr
+
+
+def test_deploy_checks_pass_with_tls(generated_project: Path, tmp_path: Path) -> None:
+    cert, key = tmp_path / "site.pem", tmp_path / "site.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=example.com", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=120,
+    )
+    out = tmp_path / "deploy"
+    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--server-name", "example.com", "--tls-cert", str(cert), "--tls-key", str(key), "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--fail-level", "warning", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert project_secret(generated_project) not in result.stdout + result.stderr
+
+
+def test_routes_cover_the_contract_url_map(routes: dict[str, dict[str, Any]]) -> None:
+    for pattern in ("/", "/signup", "/login", "/logout", "/notes", "/api/notes", "/chat", "/ws/chat"):
+        assert pattern in routes, f"{pattern} missing from {sorted(routes)}"
+    note = next(row for pattern, row in routes.items() if pattern.startswith("/api/notes/("))
+    assert {"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"} <= set(note["methods"])
+    assert {"GET", "HEAD", "POST", "OPTIONS"} <= set(routes["/api/notes"]["methods"])
+    assert routes["/logout"]["methods"] == ["POST"]
+    assert set(routes["/login"]["methods"]) == {"GET", "POST"}
+    assert any(pattern.startswith("/static/") for pattern in routes)
+
+
+def test_route_flags(routes: dict[str, dict[str, Any]]) -> None:
+    assert [p for p, row in routes.items() if row["websocket"]] == ["/ws/chat"]
+    assert [p for p, row in routes.items() if row["xsrf_exempt"]] == []
+    needs_login = {p for p, row in routes.items() if row["login_required"]}
+    assert {"/", "/notes", "/chat", "/api/notes", "/ws/chat"} <= needs_login
+    assert not needs_login & {"/signup", "/login"}
+    assert set(routes["/api/notes"]["login_required"]) == set(routes["/api/notes"]["methods"])
+
+
+@pytest.fixture(scope="module")
+def running_app(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The generated app served for real (`python -m mysite`), its database outside the project."""
+    port = free_port()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_PATH": str(tmp_path_factory.mktemp("db") / "app.sqlite3")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mysite", "--port", str(port), "--address", "127.0.0.1"],
+        cwd=generated_project, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report redirects instead of following them."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def anonymous_get(url: str) -> tuple[int, str]:
+    """Status and Location of an anonymous GET."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location", "")
+
+
+def test_login_flags_match_what_the_server_does(routes: dict[str, dict[str, Any]], running_app: str) -> None:
+    for pattern, row in routes.items():
+        if "(" in pattern or "GET" not in row["methods"]:
+            continue
+        status, location = anonymous_get(running_app + pattern)
+        refused = status == 401 or (status in (302, 303) and location.startswith("/login"))
+        assert refused == ("GET" in row["login_required"]), f"{pattern}: {status} {location} vs {row}"
