@@ -73,10 +73,12 @@ def new_project(
     from tornado_kit.writer import apply_plan
 
     apply_plan(plan)
-    warnings: tuple[str, ...] = ()
-    if git:
-        from tornado_kit.vcs import init_repository
+    return NewProject(checked, plan, written=True, warnings=_commit_to_git(plan) if git else ())
 
-        warning = init_repository(plan.target, [action.path for action in plan.actions])
-        warnings = (warning,) if warning else ()
-    return NewProject(checked, plan, written=True, warnings=warnings)
+
+def _commit_to_git(plan: Plan) -> tuple[str, ...]:
+    """`git init` and a first commit of the project's files; any problem becomes a warning."""
+    from tornado_kit.vcs import init_repository
+
+    warning = init_repository(plan.target, [action.path for action in plan.actions])
+    return (warning,) if warning else ()
