@@ -38,10 +38,12 @@ class WrkResult:
 
     @property
     def error_share(self) -> float:
+        """Failed requests as a share of all requests."""
         return self.failed / self.requests if self.requests else 1.0
 
 
 def parse_args() -> argparse.Namespace:
+    """Workers, duration and load of the runs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="workers behind nginx (N)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -70,6 +72,7 @@ def static_path(deployment: Deployment) -> str:
 
 
 def measure(deployment: Deployment, args: argparse.Namespace) -> None:
+    """Direct worker first, then nginx, for the page and the static file; print one table."""
     static = static_path(deployment)
     print(f"{'what':<34} {'req/s':>10} {'vs direct':>10} {'errors':>8}")
     for label, path in (("login page", "/login"), ("static file", static)):
@@ -81,6 +84,7 @@ def measure(deployment: Deployment, args: argparse.Namespace) -> None:
 
 
 def main() -> int:
+    """Generate a project, deploy it on loopback, measure, clean up."""
     args = parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)

@@ -165,3 +165,25 @@ def test_hosts_render_one_supervisor_file_per_host_and_a_shared_readme(tmp_path:
     assert "firewall ports 8001-8002 so that only the nginx host reaches them" in stderr
     for needed in ("COOKIE_SECRET", "SQLite", "single-host", "REDIS_URL"):
         assert needed in files["README.md"]
+
+
+def test_dry_run_writes_nothing_but_shows_the_plan(tmp_path: Path) -> None:
+    code, stdout, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", "--workers", "2", "--dry-run")
+    assert code == 0
+    assert f"create  {tmp_path}/out/nginx/mysite.conf (dry run: not written)" in stderr
+    assert "## Install" in stdout
+    assert tree(tmp_path / "out") == {}
+
+
+def test_ipv6_with_a_listen_address_is_refused(tmp_path: Path) -> None:
+    code, _, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", "--ipv6", "--listen", "127.0.0.1:8080")
+    assert code == 2 and "--ipv6" in stderr
+    assert tree(tmp_path / "out") == {}
+
+
+def test_outside_a_project_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["deploy-config", "--workers", "1"])
+    assert result.exit_code == 1
+    assert "no pyproject.toml with a [tool.tkit] table" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -58,9 +58,10 @@ def test_nginx_accepts_the_plain_http_file(tmp_path: Path) -> None:
     assert "test is successful" in result.stderr
 
 
-def test_nginx_accepts_the_tls_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ipv6", [False, True])
+def test_nginx_accepts_the_tls_file(tmp_path: Path, ipv6: bool) -> None:
     cert, key = self_signed_certificate(tmp_path, "example.com")
-    result = debian_nginx_test(tmp_path, rendered_nginx(tmp_path, tls_cert=cert, tls_key=key))
+    result = debian_nginx_test(tmp_path, rendered_nginx(tmp_path, tls_cert=cert, tls_key=key, ipv6=ipv6))
     assert result.returncode == 0, result.stderr
 
 

@@ -189,3 +189,11 @@ def test_a_non_default_port_is_kept_in_the_host_header() -> None:
     server = app_server(parse(render_deploy(options(http_port=8080, listen_address="127.0.0.1"))["nginx/mysite.conf"]))
     assert ["Host", "$host:$server_port"] in server.values("proxy_set_header")
     assert server.values("listen") == [["127.0.0.1:8080"]]
+
+
+def test_ipv6_adds_a_listen_beside_each_ipv4_one() -> None:
+    config = parse(render_deploy(options(ipv6=True, tls_cert=Path("/c.pem"), tls_key=Path("/k.pem")))["nginx/mysite.conf"])
+    listens = [args for server in servers(config) for args in server.values("listen")]
+    assert ["[::]:80", "default_server"] in listens and ["80", "default_server"] in listens
+    assert ["[::]:443", "ssl", "http2"] in listens and ["[::]:443", "ssl", "default_server"] in listens
+    assert not [a for a in (args for s in servers(parse(render_deploy(options())["nginx/mysite.conf"])) for args in s.values("listen")) if "[::]" in a[0]]

@@ -32,9 +32,11 @@ PathType = click.Path(path_type=Path)
 @click.option("--tls-key", type=PathType, default=None, help="TLS private key for nginx.")
 @click.option("--hosts", default=None, help="App hosts, comma-separated: one upstream across all, one supervisor file each.")
 @click.option("--log-dir", type=PathType, default=Path("/var/log/supervisor"), show_default=True, help="Worker log folder.")
+@click.option("--ipv6", is_flag=True, help="nginx also listens on IPv6 ([::]).")
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files in --out that differ.")
-def deploy_config(force: bool, **given: object) -> None:
+def deploy_config(force: bool, dry_run: bool, **given: object) -> None:
     """Write nginx and supervisor configs (and their install steps) for this project."""
     from tornado_kit.deploy.run import deploy_config as run
 
-    run(given, force=force)
+    run(given, force=force, dry_run=dry_run)

@@ -44,6 +44,7 @@ class RawOptions:
     tls_key: Path | None = None
     hosts: str | None = None
     log_dir: Path = Path("/var/log/supervisor")
+    ipv6: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class DeployOptions:
     user: str
     log_dir: Path
     out: Path
+    ipv6: bool = False
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -87,6 +89,8 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
     _check_port("--base-port plus --workers", raw.base_port + workers.count - 1)
     _check_port("--https-port", raw.https_port)
     listen_address, http_port = _listen(raw.listen, 80)
+    if raw.ipv6 and listen_address:
+        raise BadInput("--ipv6 listens on every IPv6 address: give --listen a port only, without an address")
     hosts = _names("--hosts", raw.hosts) if raw.hosts else ()
     if any("*" in host for host in hosts):
         raise BadInput("--hosts takes the names or addresses of real hosts, not wildcards")
@@ -100,7 +104,7 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
         server_names=_names("--server-name", raw.server_name or "localhost"),
         listen_address=listen_address, http_port=http_port, https_port=raw.https_port,
         tls_cert=tls_cert, tls_key=tls_key, user=_user(raw.user),
-        log_dir=_path("--log-dir", raw.log_dir), out=(raw.out or project.root / "deploy").absolute(),
+        log_dir=_path("--log-dir", raw.log_dir), out=(raw.out or project.root / "deploy").absolute(), ipv6=raw.ipv6,
     )
     return _with_warnings(options)
 

@@ -56,6 +56,7 @@ def _common_context(options: DeployOptions) -> dict[str, Any]:
         "public_port": options.https_port if options.tls else options.http_port,
         "https_port_suffix": "" if options.https_port == 443 else f":{options.https_port}",
         "tls": options.tls,
+        "ipv6": options.ipv6,
         "tls_cert": str(options.tls_cert),
         "tls_key": str(options.tls_key),
         "max_body_size": options.app.max_body_size,
