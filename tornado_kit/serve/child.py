@@ -33,11 +33,61 @@ DRAIN_SECONDS = 3.0
 Report = Callable[[str], None]
 
 
-@dataclass
-class InFlight:
-    """Requests started and not yet finished in this process, so a stop can let them complete."""
+class ConnectionTracker(tornado.httputil.HTTPServerConnectionDelegate):
+    """Wraps the app to know, at stop time, which requests are in flight and which fresh connections
+    have not sent theirs yet: both are served before the process exits, so no client sees a reset."""
 
-    count: int = 0
+    def __init__(self, app: tornado.web.Application) -> None:
+        self.app = app
+        self.fresh: dict[object, float] = {}  # accepted, no request yet -> when accepted
+        self.seen: set[object] = set()
+        self.busy: set[object] = set()  # request connections between headers and response end
+
+    def start_request(
+        self, server_conn: object, request_conn: tornado.httputil.HTTPConnection
+    ) -> tornado.httputil.HTTPMessageDelegate:
+        if server_conn not in self.seen:
+            self.seen.add(server_conn)
+            self.fresh[server_conn] = time.monotonic()
+        inner = self.app.start_request(server_conn, request_conn)
+        return TrackedRequest(inner, self, server_conn, request_conn)
+
+    def on_close(self, server_conn: object) -> None:
+        self.fresh.pop(server_conn, None)
+        self.seen.discard(server_conn)
+        self.app.on_close(server_conn)
+
+    def finished(self, request_conn: object) -> None:
+        """The response on `request_conn` is complete (or its connection is gone)."""
+        self.busy.discard(request_conn)
+
+    def idle(self, fresh_grace: float = 1.0) -> bool:
+        """True when nothing is in flight and no recent connection still owes its first request."""
+        now = time.monotonic()
+        return not self.busy and all(now - since > fresh_grace for since in self.fresh.values())
+
+
+class TrackedRequest(tornado.httputil.HTTPMessageDelegate):
+    """Passes one request through to the app, telling the tracker when it starts and ends."""
+
+    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, tracker: ConnectionTracker, server_conn: object, request_conn: object) -> None:
+        self.inner, self.tracker = inner, tracker
+        self.server_conn, self.request_conn = server_conn, request_conn
+
+    def headers_received(self, start_line: Any, headers: tornado.httputil.HTTPHeaders) -> Any:
+        self.tracker.fresh.pop(self.server_conn, None)
+        self.tracker.busy.add(self.request_conn)
+        return self.inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Any:
+        return self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        self.tracker.finished(self.request_conn)
+        self.inner.on_connection_close()
 
 
 @dataclass(frozen=True)
@@ -97,28 +147,25 @@ def error_page_app(trace: str) -> tornado.web.Application:
     return tornado.web.Application([(r".*", BrokenCodeHandler, {"trace": trace})])
 
 
-def prepare_dev_app(app: tornado.web.Application, inflight: InFlight) -> None:
+def prepare_dev_app(app: tornado.web.Application, tracker: ConnectionTracker) -> None:
     """Debug settings without autoreload (tkit is the reloader), request log, pid header, request count."""
     app.settings["serve_traceback"] = True
     app.settings["compiled_template_cache"] = False
     app.settings["static_hash_cache"] = False
     app.settings["autoreload"] = False
     app.settings["log_function"] = log_request
-    app.add_transform(dev_transform(inflight, os.getpid()))
+    app.add_transform(dev_transform(tracker, os.getpid()))
 
 
-def dev_transform(inflight: InFlight, pid: int) -> type[tornado.web.OutputTransform]:
-    """An output transform that counts requests in flight and names the serving process in a header."""
+def dev_transform(tracker: ConnectionTracker, pid: int) -> type[tornado.web.OutputTransform]:
+    """An output transform that names the serving process in a header and reports finished responses."""
 
     class DevTransform(tornado.web.OutputTransform):
         def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
-            inflight.count += 1
-            self._open = True
+            self.connection = request.connection
 
         def _done(self) -> None:
-            if self._open:
-                self._open = False
-                inflight.count -= 1
+            tracker.finished(self.connection)
 
         def transform_first_chunk(
             self, status_code: int, headers: tornado.httputil.HTTPHeaders, chunk: bytes, finishing: bool
@@ -152,25 +199,24 @@ async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_sig
     if trace is not None:
         print(style("The app failed to load:", sys.stderr, fg="red", bold=True), file=sys.stderr)
         print(trace, file=sys.stderr, end="", flush=True)
-    inflight = InFlight()
-    prepare_dev_app(app, inflight)
-    server = HTTPServer(app, max_body_size=app.settings.get("max_body_size"))
+    tracker = ConnectionTracker(app)
+    prepare_dev_app(app, tracker)
+    server = HTTPServer(tracker, max_body_size=app.settings.get("max_body_size"))
+    stop = asyncio.Event()
+    for signum in stop_signals:  # before accepting anything: a stop must always drain
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     server.add_sockets([sock])
     took = 1000.0 * (time.perf_counter() - started)
     report(f"{'broken' if trace else 'ok'} {took:.1f}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in stop_signals:
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    await shut_down(server, inflight)
+    await shut_down(server, tracker)
 
 
-async def shut_down(server: HTTPServer, inflight: InFlight) -> None:
+async def shut_down(server: HTTPServer, tracker: ConnectionTracker) -> None:
     """Stop accepting, let requests in flight finish (bounded), then close idle connections."""
     server.stop()
     deadline = time.monotonic() + DRAIN_SECONDS
-    while inflight.count > 0 and time.monotonic() < deadline:
+    while not tracker.idle() and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=1.0)

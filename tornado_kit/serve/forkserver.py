@@ -28,7 +28,7 @@ from tornado_kit.serve.warmup import CodeCache, Preloader, report_imports
 PRELOAD = (
     "asyncio", "json", "sqlite3", "hashlib", "hmac", "secrets", "dataclasses", "concurrent.futures",
     "tornado.web", "tornado.httpserver", "tornado.websocket", "tornado.template", "tornado.locale",
-    "tornado.escape", "tornado.log", "tornado.ioloop", "tornado.httpclient", "tornado.gen",
+    "tornado.escape", "tornado.log", "tornado.ioloop", "tornado.platform.asyncio", "tornado.httpclient", "tornado.gen",
 )
 
 

@@ -258,8 +258,8 @@ class Debouncer:
         self,
         loop: asyncio.AbstractEventLoop,
         on_batch: Callable[[list[Path], float], None],
-        quiet: float = 0.02,
-        longest: float = 0.3,
+        quiet: float = 0.008,
+        longest: float = 0.25,
     ) -> None:
         self.loop = loop
         self.on_batch = on_batch
