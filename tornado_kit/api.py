@@ -67,7 +67,7 @@ def new_project(
 
     checked = check_name(name)
     context = project_context(checked.name, checked.package, auth=auth, websocket=websocket, redis=redis)
-    plan = plan_project(render_project(context, skeleton), Path(directory), force=force)
+    plan = plan_project(render_project(context, skeleton, fill_cache=not dry_run), Path(directory), force=force)
     if dry_run:
         return NewProject(checked, plan, written=False)
     from tornado_kit.writer import apply_plan

@@ -40,11 +40,11 @@ class RenderedFile:
     mode: int
 
 
-def render_project(context: Mapping[str, Any], skeleton: Path | None = None) -> list[RenderedFile]:
-    """Render every file of the skeleton that the features in `context` keep."""
+def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, fill_cache: bool = True) -> list[RenderedFile]:
+    """Render every file of the skeleton that the features in `context` keep (fill_cache=False: a dry run writes nowhere)."""
     skeleton = skeleton or templates_root() / "project"
     left_out = excluded_files(context, skeleton.parent / "project-features.toml")
-    env = _environment(skeleton)
+    env = _environment(skeleton, fill_cache)
     files = []
     for source in sorted(p for p in skeleton.rglob("*") if p.is_file()):
         relative = PurePosixPath(source.relative_to(skeleton).as_posix())
@@ -90,14 +90,14 @@ def output_path(relative: PurePosixPath, package: str) -> PurePosixPath:
     return target.with_suffix("") if target.suffix == ".jinja" else target
 
 
-def _environment(skeleton: Path) -> Any:
+def _environment(skeleton: Path, fill_cache: bool = True) -> Any:
     import jinja2  # imported here: only `tkit new` pays for it
 
     from tornado_kit.template_cache import bytecode_cache
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(skeleton)),
-        bytecode_cache=bytecode_cache(),
+        bytecode_cache=bytecode_cache(writable=fill_cache),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

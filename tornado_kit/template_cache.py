@@ -22,21 +22,25 @@ def cache_directory() -> Path:
     return Path(base) / "tornado-kit" / f"templates-{__version__}"
 
 
-def bytecode_cache() -> Any:
-    """A Jinja2 bytecode cache in the user's private cache directory, or None when there is none safe to use."""
+def bytecode_cache(*, writable: bool = True) -> Any:
+    """A Jinja2 bytecode cache in the user's private cache directory, or None when there is none safe to use.
+
+    With writable=False (a dry run) the cache is only read: no directory or file is created.
+    """
     if os.environ.get("TKIT_NO_TEMPLATE_CACHE"):
         return None
     directory = cache_directory()
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if writable:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = directory.lstat()
     except OSError:
         return None
     private = stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
-    return _quiet_cache(str(directory)) if private else None
+    return _quiet_cache(str(directory), writable) if private else None
 
 
-def _quiet_cache(directory: str) -> Any:
+def _quiet_cache(directory: str, writable: bool) -> Any:
     import jinja2
 
     class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -49,6 +53,8 @@ def _quiet_cache(directory: str) -> Any:
                 bucket.reset()
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            if not writable:
+                return
             try:
                 super().dump_bytecode(bucket)
             except OSError:

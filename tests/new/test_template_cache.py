@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from new.treesnap import take_snapshot
 
 from tornado_kit.render import render_project
 from tornado_kit.template_cache import bytecode_cache, cache_directory
@@ -64,3 +67,14 @@ def test_an_unwritable_cache_location_is_skipped(skeleton: Path, monkeypatch: py
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-dir"))
     assert bytecode_cache() is None
     assert render_hello(skeleton) == b"hello world\n"
+
+
+def test_a_dry_run_reads_the_cache_but_writes_nowhere(workdir: Path, tkit: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert tkit("new", "mysite", "--dry-run").exit_code == 0
+    assert not (tmp_path / "cache").exists()
+    assert tkit("new", "mysite").exit_code == 0
+    cached = take_snapshot(cache_directory())
+    assert cached
+    assert tkit("new", "other", "--dry-run").exit_code == 0
+    assert take_snapshot(cache_directory()) == cached
