@@ -236,7 +236,7 @@ class Client:
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
-        request = HTTPRequest(base.replace("http", "ws", 1) + "/ws/chat", headers=self.cookie_header())
-        socket = ChatSocket(await websocket_connect(request, connect_timeout=TIMEOUT))
+        url = base.replace("http", "ws", 1) + "/ws/chat"
+        socket = ChatSocket(await websocket_connect(HTTPRequest(url, headers=self.cookie_header(), connect_timeout=TIMEOUT)))
         await socket.receive("welcome")
         return socket
