@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from serve.devserver import DevServer, Response, add_probe, copy_project, probe_source
 
 pytestmark = pytest.mark.slow
