@@ -68,8 +68,21 @@ class Visitor:
         self.context.set_default_timeout(TIMEOUT_MS)
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self.console_message)
+        self.page.on("response", self.response)
+
+    def console_message(self, message: object) -> None:
+        """Script errors and CSP violations; failed loads are judged by `response` (with their URL)."""
+        text = str(message.text)  # type: ignore[attr-defined]
+        if message.type == "error" and not text.startswith("Failed to load resource"):  # type: ignore[attr-defined]
+            self.errors.append(text)
+
+    def response(self, response: object) -> None:
+        """Any failed load but the browser's own favicon probe (the app ships no favicon)."""
+        url, status = str(response.url), int(response.status)  # type: ignore[attr-defined]
+        if status >= 400 and not url.endswith("/favicon.ico"):
+            self.errors.append(f"{status} {url}")
 
     def submit_account_form(self, path: str, username: str) -> None:
         self.page.goto(path)
