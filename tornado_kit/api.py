@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tornado_kit import __version__
 from tornado_kit.names import ProjectName, check_name
 from tornado_kit.plan import FileAction, Plan
 
 
-@dataclass(frozen=True)
-class NewProject:
+class NewProject(NamedTuple):
     """The outcome of `tkit new`: where the project is, what was (or would be) written, any warnings."""
 
     name: ProjectName

@@ -10,7 +10,7 @@ import keyword
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tornado_kit.errors import BadInput
 
@@ -30,8 +30,7 @@ DEPENDENCY_NAMES = frozenset(
 RESERVED_NAMES = frozenset(sys.stdlib_module_names) | {"test", "tests", "__main__", "site", "sitecustomize", "usercustomize"}
 
 
-@dataclass(frozen=True)
-class ProjectName:
+class ProjectName(NamedTuple):
     """A checked project name: the distribution name and the importable package name."""
 
     name: str

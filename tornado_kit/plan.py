@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tornado_kit.errors import TargetExists
 from tornado_kit.render import RenderedFile
@@ -20,8 +19,7 @@ Verb = Literal["create", "identical", "overwrite", "conflict"]
 TargetState = Literal["new", "empty", "existing"]
 
 
-@dataclass(frozen=True)
-class FileAction:
+class FileAction(NamedTuple):
     """What writing one file of the project would do."""
 
     path: PurePosixPath
@@ -30,8 +28,7 @@ class FileAction:
     verb: Verb
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """Every file action for one target directory (absolute, its parent resolved)."""
 
     target: Path

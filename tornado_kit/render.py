@@ -17,9 +17,8 @@ import json
 import shlex
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from tornado_kit.errors import TkitError
 from tornado_kit.templates import templates_root
@@ -31,8 +30,7 @@ class TemplateFailed(TkitError):
     """A skeleton template is broken (a syntax error, an undefined variable): nothing is written."""
 
 
-@dataclass(frozen=True)
-class RenderedFile:
+class RenderedFile(NamedTuple):
     """One file of the project: its path relative to the project root, content and mode."""
 
     path: PurePosixPath
