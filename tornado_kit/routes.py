@@ -87,9 +87,15 @@ def iter_rules(router: tornado.routing.RuleRouter, host: str) -> Iterator[tuple[
             if isinstance(matcher, tornado.routing.DefaultHostMatches):
                 continue  # the same handlers again, reachable through default_host
             yield from iter_rules(target, inner_host)
-        elif isinstance(target, type) and issubclass(target, tornado.web.RequestHandler):
-            if isinstance(matcher, tornado.routing.PathMatches):
-                yield rule, host
+        elif is_handler_class(target) and isinstance(matcher, tornado.routing.PathMatches):
+            yield rule, host
+
+
+def is_handler_class(target: Any) -> bool:
+    """True for a RequestHandler subclass (a rule target may also be a router or a callable)."""
+    import tornado.web
+
+    return isinstance(target, type) and issubclass(target, tornado.web.RequestHandler)
 
 
 def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route:

@@ -125,7 +125,7 @@ def run_tkit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m tornado_kit ARGS` in `root`, as a user would run it."""
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("COOKIE_SECRET", None)
-    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=180)
 
 
 def finding_ids(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in `cwd` without writing bytecode into the shared project."""
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def project_secret(root: Path) -> str:

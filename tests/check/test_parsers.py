@@ -9,7 +9,11 @@ import pytest
 
 from tornado_kit.check.context import CheckContext
 from tornado_kit.check.nginx import NginxSyntaxError, load_nginx, parse_nginx
-from tornado_kit.check.nginx_checks import effective_proxy_headers, proxy_headers_set, size_in_bytes
+from tornado_kit.check.nginx_checks import (
+    effective_proxy_headers,
+    proxy_headers_set,
+    size_in_bytes,
+)
 from tornado_kit.check.supervisor import load_supervisor, parse_environment
 
 HAND_WRITTEN = r"""

@@ -9,7 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tornado_kit.appload import AppLoadError, build_app, import_factory, resolve_app_spec
+from tornado_kit.appload import (
+    AppLoadError,
+    build_app,
+    import_factory,
+    resolve_app_spec,
+)
 from tornado_kit.errors import TkitError
 
 if TYPE_CHECKING:

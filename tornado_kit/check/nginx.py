@@ -12,7 +12,6 @@ from pathlib import Path
 
 from tornado_kit.errors import TkitError
 
-
 NGINX_CONF_DIR = Path("/etc/nginx")
 MAX_INCLUDE_DEPTH = 5
 

@@ -12,7 +12,12 @@ from pathlib import Path
 
 from tornado_kit.appload import build_app, import_factory, resolve_app_spec
 from tornado_kit.check.base import REGISTRY, Finding, Level
-from tornado_kit.check.context import CheckContext, env_file_for, load_deploy_files, merged_environment
+from tornado_kit.check.context import (
+    CheckContext,
+    env_file_for,
+    load_deploy_files,
+    merged_environment,
+)
 from tornado_kit.check.loading import working_directory
 from tornado_kit.errors import ProjectNotFound, TkitError
 from tornado_kit.project import Project, find_project
@@ -35,7 +40,14 @@ class Report:
 
 def load_check_modules() -> None:
     """Import the modules that register checks (their import is what registers them)."""
-    from tornado_kit.check import app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
+    from tornado_kit.check import (
+        app_checks,
+        app_deploy_checks,
+        nginx_checks,
+        settings_checks,
+        supervisor_checks,
+        tools,
+    )
 
     del app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
 
@@ -83,7 +95,7 @@ def load_app_into(context: CheckContext, spec: str) -> None:
     """Build the app; a failure to load becomes the app.E001 finding, never a traceback."""
     try:
         context.app = build_app(import_factory(spec, context.root))
-    except (Exception, SystemExit) as exc:  # any failure of user code is a finding, not a crash
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 -- any failure of user code is a finding, not a crash
         context.load_error = f"{type(exc).__name__}: {exc}".strip()
 
 

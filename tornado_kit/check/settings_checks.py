@@ -80,10 +80,10 @@ def cookie_secret_untracked(context: CheckContext) -> Iterator[str]:
 def git(context: CheckContext, *args: str, stdin: str | None = None) -> int | None:
     """Run git in the project; the exit status, or None when git is missing or this is no repository."""
     try:
-        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=context.root, capture_output=True, timeout=20)
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], check=False, cwd=context.root, capture_output=True, timeout=20)
         if inside.returncode != 0:
             return None
-        done = subprocess.run(["git", *args], cwd=context.root, input=(stdin or "").encode(), capture_output=True, timeout=60)
+        done = subprocess.run(["git", *args], check=False, cwd=context.root, input=(stdin or "").encode(), capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.returncode

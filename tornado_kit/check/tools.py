@@ -77,7 +77,7 @@ def stand_in_certificates(nginx: NginxFile, prefix: Path) -> Path:
 def run_tool(argv: list[str]) -> subprocess.CompletedProcess[str] | None:
     """Run a tool with a time limit; None when it cannot be started or hangs."""
     try:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+        return subprocess.run(argv, check=False, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired):
         return None
 
