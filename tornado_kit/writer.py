@@ -9,7 +9,6 @@ until the end, so that a failure at any point (a full disk, Ctrl-C) can put ever
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import secrets
 import shutil
@@ -19,7 +18,6 @@ from pathlib import Path
 from tornado_kit.errors import TkitError
 from tornado_kit.plan import FileAction, Plan
 
-logger = logging.getLogger(__name__)
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -85,7 +83,9 @@ def _clean_staging(staging: Path, *, keep_backups: bool) -> None:
     old = staging / "old"
     if keep_backups and old.is_dir() and any(p.is_file() for p in old.rglob("*")):
         shutil.rmtree(staging / "new", ignore_errors=True)
-        logger.warning("tkit could not restore every overwritten file; the originals are kept in %s", old)
+        import logging  # only on this rare path: keeps `tkit new` start-up light
+
+        logging.getLogger(__name__).warning("tkit could not restore every overwritten file; the originals are kept in %s", old)
         return
     shutil.rmtree(staging, ignore_errors=True)
 
