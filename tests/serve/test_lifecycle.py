@@ -50,13 +50,19 @@ def _running_tree(server: DevServer) -> set[int]:
     raise AssertionError(f"expected parent, fork server and app process, found {tree}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_or_sigterm_stops_everything_and_frees_the_port(start_server: StartServer, plain_app: Path, signum: int) -> None:
+@pytest.mark.parametrize(
+    ("signum", "whole_group"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["ctrl-c", "sigterm-parent", "sigterm-group"],
+)
+def test_ctrl_c_or_sigterm_stops_everything_and_frees_the_port(
+    start_server: StartServer, plain_app: Path, signum: int, whole_group: bool
+) -> None:
     server = start_server(plain_app, "--app", "plain_app:make_app")
     tree = _running_tree(server)
     started = time.monotonic()
-    if signum == signal.SIGINT:
-        os.killpg(server.proc.pid, signum)  # Ctrl-C reaches the whole foreground group
+    if whole_group:
+        os.killpg(server.proc.pid, signum)  # Ctrl-C (and `kill -TERM -PGID`) reach the whole group
     else:
         os.kill(server.proc.pid, signum)
     assert server.proc.wait(timeout=10) == 0

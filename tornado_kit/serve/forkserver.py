@@ -9,6 +9,7 @@ Run as `python -m tornado_kit.serve.forkserver CONFIG_JSON`.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import logging
@@ -163,6 +164,7 @@ class ForkServer:
     def fork(self, generation: int) -> int:
         """Fork one app process; the child never returns from here."""
         server_pid = os.getpid()
+        gc.freeze()  # preloaded objects stay out of the child's collections: fewer copy-on-write pages
         pid = os.fork()
         if pid:
             return pid
@@ -189,6 +191,7 @@ class ForkServer:
     def _become_app_process(self, server_pid: int) -> None:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until the app installs its drain handler
         for fd in (self.wake_r, self.wake_w, self.warm_r, self.config.control_fd):
             os.close(fd)
         exit_with_parent(server_pid)
@@ -206,7 +209,8 @@ def main(argv: list[str]) -> None:
     """Entry point: set up, preload, then serve fork requests."""
     config = ForkServerConfig(**json.loads(argv[0]))
     exit_with_parent(config.parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and a group-wide SIGTERM are the parent's to
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # handle; this process ends when the control pipe closes
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     modules = dependency_modules(Path(config.project_root), config.package) if config.project_root else []
     preload(modules)
