@@ -54,12 +54,12 @@ async def collect(socket: ChatSocket, expected: int, sent_at: dict[str, float], 
         if raw is None:
             raise RuntimeError(f"socket closed: {socket.connection.close_code} {socket.connection.close_reason}")
         message = json.loads(raw)
-        if message.get("type") == "message":
+        if message.get("type") == "message" and message.get("id") in sent_at:
             latencies.append(time.perf_counter() - sent_at[message["id"]])
             received += 1
 
 
-async def run_rounds(sockets: list[ChatSocket], rounds: int) -> dict[str, float]:
+async def run_rounds(sockets: list[ChatSocket], rounds: int, label: str = "r") -> dict[str, float]:
     """Every round: each socket sends one message; wait until every socket got all of them."""
     latencies: list[float] = []
     busy = 0.0
@@ -68,7 +68,7 @@ async def run_rounds(sockets: list[ChatSocket], rounds: int) -> dict[str, float]
         readers = [asyncio.ensure_future(collect(s, len(sockets), sent_at, latencies)) for s in sockets]
         started = time.perf_counter()
         for index, socket in enumerate(sockets):
-            message_id = f"{number}-{index}"
+            message_id = f"{label}{number}-{index}"
             sent_at[message_id] = time.perf_counter()
             await socket.say("x" * 40, message_id)
         await asyncio.gather(*readers)
@@ -101,7 +101,7 @@ def measure(project: Path, folder: Path, workers: int, redis_url: str | None, ar
         async def session() -> dict[str, float]:
             sockets = await connect_clients(bases, args.clients)
             try:
-                await run_rounds(sockets[:2], 1)  # warm-up, not counted
+                await run_rounds(sockets, 1, "warm-up")  # not counted
                 await asyncio.sleep(ROUND_PAUSE)
                 return await run_rounds(sockets, args.rounds)
             finally:
