@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -191,27 +192,29 @@ def test_killing_a_worker_under_load_fails_no_request(deployment: Deployment) ->
 
 def test_supervisorctl_stop_lets_logins_in_flight_finish(deployment: Deployment, user: str) -> None:
     """Last: logins (scrypt, ~0.3 s of CPU each) are in flight on both workers when they are told to stop."""
-    browsers = [Browser(deployment.url) for _ in range(6)]
-    for browser in browsers:
+    connections = []
+    for _ in range(6):
+        browser = Browser(deployment.url)
         assert browser.request("/login")[0] == 200
-    outcomes: list[object] = []
-
-    def log_in(browser: Browser) -> None:
-        try:
-            outcomes.append(browser.request("/login", {"username": user, "password": PASSWORD, "_xsrf": browser.cookie("_xsrf")})[0])
-        except OSError as exc:
-            outcomes.append(repr(exc))
-
-    threads = [threading.Thread(target=log_in, args=(b,)) for b in browsers]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.3)  # sent, and hashing
-    stopped = deployment.supervisor.ctl("stop", "mysite:*", timeout=60)
-    for thread in threads:
-        thread.join(timeout=60)
+        body = urllib.parse.urlencode({"username": user, "password": PASSWORD, "_xsrf": browser.cookie("_xsrf")})
+        headers = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        connection = http.client.HTTPConnection("127.0.0.1", deployment.nginx.port, timeout=60)
+        connections.append((connection, body, headers))
+    for connection, body, headers in connections:  # every request is sent before the stop begins
+        connection.request("POST", "/login", body=body, headers=headers)
+    time.sleep(0.2)  # nginx has passed them on; the workers are hashing
+    outcome: dict[str, subprocess.CompletedProcess[str]] = {}
+    stopping = threading.Thread(target=lambda: outcome.update(stop=deployment.supervisor.ctl("stop", "mysite:*")))
+    stopping.start()
     try:
-        assert "stopped" in stopped.stdout, stopped.stdout + stopped.stderr
-        assert outcomes == [302] * len(browsers), outcomes
+        statuses = [connection.getresponse().status for connection, _, _ in connections]
+        stopping.join(timeout=90)
+        assert "stopped" in outcome["stop"].stdout, outcome["stop"].stdout + outcome["stop"].stderr
+        assert statuses == [302] * len(connections)
     finally:
+        stopping.join(timeout=90)
+        for connection, _, _ in connections:
+            connection.close()
         deployment.supervisor.ctl("start", "mysite:*")
         deployment.supervisor.wait_running(2)
