@@ -4,6 +4,8 @@ port in use, --no-reload, and the default project found from its pyproject.toml.
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -134,3 +136,34 @@ def test_outside_a_project_without_app_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Error: no pyproject.toml with a [tool.tkit] table" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _read_terminal(cwd: Path, env_extra: dict[str, str], until: bytes, timeout: float = 30.0) -> bytes:
+    """Run tkit serve on a pseudo-terminal (as a person would) until `until` shows; return what it printed."""
+    master, slave = pty.openpty()
+    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    env.update(PYTHONUNBUFFERED="1", **env_extra)
+    command = [sys.executable, "-m", "tornado_kit", "serve", "--port", str(free_port()), "--app", "plain_app:make_app"]
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + timeout
+        while until not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        return seen
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        os.close(master)
+
+
+def test_colour_on_a_terminal_and_none_with_no_color(plain_app: Path) -> None:
+    coloured = _read_terminal(plain_app, {}, b"Ready in")
+    assert b"Ready in" in coloured and b"\x1b[" in coloured
+    plain = _read_terminal(plain_app, {"NO_COLOR": "1"}, b"Ready in")
+    assert b"Ready in" in plain and b"\x1b[" not in plain

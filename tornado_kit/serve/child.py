@@ -29,7 +29,7 @@ from tornado_kit.appload import build_app, import_factory
 from tornado_kit.console import style
 
 PID_HEADER = "X-Tkit-Pid"
-DRAIN_SECONDS = 3.0
+DRAIN_SECONDS = 2.5
 Report = Callable[[str], None]
 
 

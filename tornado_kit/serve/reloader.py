@@ -29,7 +29,7 @@ from tornado_kit.serve.watchers import (
     start_watcher,
 )
 
-STOP_GRACE = 4.0
+STOP_GRACE = 3.5
 MAX_BACKOFF = 8.0
 
 
@@ -148,7 +148,10 @@ class Reloader:
                 signal_pid(proc.pid, signal.SIGTERM)
         self.generation += 1
         self.pending[self.generation] = pending
-        os.write(self.control_w, f"fork {self.generation}\n".encode())
+        try:
+            os.write(self.control_w, f"fork {self.generation}\n".encode())
+        except OSError:
+            self._forkserver_died()
 
     def _on_events(self) -> None:
         try:
