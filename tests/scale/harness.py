@@ -1,4 +1,6 @@
-"""Real processes for scale-out tests and benchmarks: redis-server, project workers, nginx, and a client."""
+"""Real processes for scale-out tests and benchmarks: redis-server, project workers, and a chat client.
+
+nginx and supervisord come from tests/deploy/harness.py (the configs `tkit deploy-config` renders)."""
 
 from __future__ import annotations
 
@@ -99,57 +101,6 @@ def start_worker(project: Path, port: int, env: Mapping[str, str], log: Path) ->
         worker.stop()
         raise AssertionError(f"worker on {port} did not start:\n{worker.output()}") from None
     return worker
-
-
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-    upstream app {{ {servers} }}
-    server {{
-        listen 127.0.0.1:{port};
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Scheme $scheme;
-        add_header X-Upstream $upstream_addr always;
-        location / {{ proxy_pass http://app; }}
-        location /ws/ {{
-            proxy_pass http://app;
-            proxy_http_version 1.1;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Scheme $scheme;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_read_timeout 1h;
-        }}
-    }}
-}}
-"""
-
-
-def start_nginx(prefix: Path, worker_ports: list[int]) -> tuple[Process, int]:
-    """nginx in the foreground under `prefix`, round-robin over the workers; X-Upstream names the worker."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    servers = " ".join(f"server 127.0.0.1:{p};" for p in worker_ports)
-    conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, servers=servers, port=port))
-    nginx = Process(["nginx", "-c", str(conf), "-p", str(prefix), "-e", str(prefix / "error.log")], prefix / "out.log")
-    wait_for_http(f"http://127.0.0.1:{port}/login", timeout=TIMEOUT)
-    return nginx, port
 
 
 class ChatSocket:
