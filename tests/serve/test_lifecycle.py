@@ -167,3 +167,17 @@ def test_colour_on_a_terminal_and_none_with_no_color(plain_app: Path) -> None:
     assert b"Ready in" in coloured and b"\x1b[" in coloured
     plain = _read_terminal(plain_app, {"NO_COLOR": "1"}, b"Ready in")
     assert b"Ready in" in plain and b"\x1b[" not in plain
+
+
+def test_watch_adds_a_folder_and_ignore_skips_matching_files(start_server: StartServer, plain_app: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    server = start_server(plain_app, "--app", "plain_app:make_app", "--watch", str(shared), "--ignore", "skip_*.py")
+    pid = server.wait_for("/", lambda r: r.status == 200).pid
+    (plain_app / "skip_me.py").write_text("X = 1\n")
+    time.sleep(1.0)
+    assert server.get("/").pid == pid and "Reloaded" not in server.log()
+    (shared / "settings.yaml").write_text("debug: true\n")
+    server.wait_for("/", lambda r: r.pid != pid)
+    server.wait_for_log(r"^Reloaded .*settings\.yaml in \d+ ms")
+    assert "also ignoring skip_*.py" in server.log()

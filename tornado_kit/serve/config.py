@@ -48,7 +48,17 @@ class ServeConfig:
         return self.host not in ("127.0.0.1", "localhost", "::1") and not self.host.startswith("127.")
 
 
-def make_config(app: str | None, cwd: Path, **options: object) -> ServeConfig:
+def make_config(
+    app: str | None,
+    cwd: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = True,
+    poll: bool = False,
+    watch: tuple[Path, ...] = (),
+    ignore: tuple[str, ...] = (),
+) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
     from tornado_kit.appload import resolve_app_spec
 
@@ -60,7 +70,6 @@ def make_config(app: str | None, cwd: Path, **options: object) -> ServeConfig:
             raise
         project = None
     root = project.root if project else import_root
-    watch = tuple(Path(p).resolve() for p in options.pop("watch", ()))  # type: ignore[attr-defined]
     return ServeConfig(
         app_spec=spec,
         import_root=import_root,
@@ -68,8 +77,12 @@ def make_config(app: str | None, cwd: Path, **options: object) -> ServeConfig:
         workdir=cwd.resolve() if app else root,
         project_root=project.root if project else None,
         package=project.package if project else None,
-        watch=watch,
-        **options,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        reload=reload,
+        poll=poll,
+        watch=tuple(path.resolve() for path in watch),
+        ignore=tuple(ignore),
     )
 
 
