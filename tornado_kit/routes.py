@@ -36,11 +36,11 @@ class Route:
     xsrf_exempt: bool
     host: str = "*"
     samples: tuple[str, ...] = field(default=(), compare=False)
+    regex: Any = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (lists instead of tuples, no internal samples)."""
-        data = asdict(self)
-        data.pop("samples")
+        data = {key: value for key, value in asdict(self).items() if key not in ("samples", "regex")}
         return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
     @property
@@ -115,6 +115,7 @@ def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route
         xsrf_exempt=not websocket and (not xsrf_on or overrides_xsrf_check(handler)),
         host=host,
         samples=sample_paths(rule.matcher),
+        regex=rule.matcher.regex,
     )
 
 
@@ -255,9 +256,6 @@ def find_route_problems(routes: list[Route]) -> list[RouteProblem]:
 
 def shadows(earlier: Route, later: Route) -> bool:
     """True when every sample path of `later` is taken by `earlier` (tried first)."""
-    import re
-
-    if not later.samples:
+    if not later.samples or earlier.regex is None:
         return False
-    regex = re.compile(earlier.pattern if earlier.pattern.endswith("$") else earlier.pattern + "$")
-    return all(regex.match(path) for path in later.samples)
+    return all(earlier.regex.match(path) for path in later.samples)

@@ -207,3 +207,22 @@ def test_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
     assert "Error:" in result.stderr and "Traceback" not in result.stderr
     bad = run_tkit(tmp_path, "check", "--app", "nocolon")
     assert bad.returncode == 2 and "module:factory" in bad.stderr
+
+
+def test_stand_in_certificates_let_nginx_test_run(pristine: tuple[Path, str], tmp_path: Path) -> None:
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is not installed")
+    root, secret = fresh_copy(pristine, tmp_path)
+    tls = (
+        '    listen 443 ssl;\n    ssl_certificate "/etc/ssl/nowhere/site.pem";\n    ssl_certificate_key /etc/ssl/nowhere/site.key;\n'
+        "    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256;\n"
+        '    add_header Strict-Transport-Security "max-age=63072000" always;\n'
+    )
+    replace(root / NGINX, "    listen 80;\n", "    listen 80;\n" + tls)
+    result = run_tkit(root, "check", "--deploy", "--fail-level", "info", "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert finding_ids(result) == ["nginx.I102", "nginx.I102"], result.stdout
+    assert secret not in result.stdout + result.stderr
+    replace(root / NGINX, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv9;")
+    broken = run_tkit(root, "check", "--deploy", "--json")
+    assert "nginx.E100" in finding_ids(broken), broken.stdout
