@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -30,16 +31,32 @@ def checkout_render() -> dict[str, bytes]:
     return {str(f.path): f.content for f in render_project(project_context("mysite", "mysite"))}
 
 
+def build_wheel(outdir: Path) -> Path:
+    """Build the checkout's wheel; offline when the build backend is installed here, else in build's own env."""
+    isolation = ["--no-isolation"] if importlib.util.find_spec("hatchling") else []
+    run(sys.executable, "-m", "build", "--wheel", *isolation, "--outdir", outdir, CHECKOUT, cwd=outdir.parent)
+    wheels = list(outdir.glob("tornado_kit-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def lend_dependencies(venv: Path) -> None:
+    """Make this interpreter's installed packages (tornado, click, jinja2, watchdog) importable in `venv`,
+    after the venv's own site-packages, without processing their .pth files (so no editable tkit leaks in)."""
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    outer = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+    (site_packages / "_lent_dependencies.pth").write_text("\n".join(outer) + "\n")
+
+
 @pytest.fixture(scope="module")
 def installed_venv(tmp_path_factory: pytest.TempPathFactory, checkout_render: dict[str, bytes]) -> Path:
-    """A fresh venv with the wheel built from this checkout installed (system site-packages give the deps)."""
+    """A fresh venv with the wheel built from this checkout installed; the dependencies are lent, not downloaded."""
     scratch = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", scratch / "dist", CHECKOUT, cwd=scratch)
-    wheels = list((scratch / "dist").glob("tornado_kit-*.whl"))
-    assert len(wheels) == 1, wheels
+    wheel = build_wheel(scratch / "dist")
     venv = scratch / "venv"
-    run(sys.executable, "-m", "venv", "--system-site-packages", venv, cwd=scratch)
-    run(venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheels[0], cwd=scratch)
+    run(sys.executable, "-m", "venv", venv, cwd=scratch)
+    lend_dependencies(venv)
+    run(venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=scratch)
     return venv
 
 
