@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import configparser
+import os
 import shlex
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,15 +73,21 @@ def expand(text: str, variables: dict[str, object]) -> str:
         return text.replace("%%", "%")
 
 
+def whole_number(text: str | None, default: int) -> int:
+    """An option's integer value, or `default` when it is absent or not a number."""
+    return int(text) if text and text.strip().isdigit() else default
+
+
 def section_processes(parser: configparser.RawConfigParser, section: str, path: Path) -> list[Process]:
     """The processes a `[program:x]` section starts (one per numprocs)."""
     options = {key: value.strip() for key, value in parser.items(section)}
     name = section.split(":", 1)[1]
-    numprocs = int(options.get("numprocs", "1") or 1) if options.get("numprocs", "1").strip().isdigit() else 1
-    start = int(options["numprocs_start"]) if options.get("numprocs_start", "").isdigit() else 0
+    numprocs = whole_number(options.get("numprocs"), 1)
+    start = whole_number(options.get("numprocs_start"), 0)
     processes = []
     for number in range(start, start + min(numprocs, 256)):
-        variables = {"program_name": name, "group_name": name, "process_num": number, "here": str(path.parent), "host_node_name": "localhost", "ENV_HOME": ""}
+        variables: dict[str, object] = {f"ENV_{key}": value for key, value in os.environ.items()}
+        variables.update(program_name=name, group_name=name, process_num=number, here=str(path.parent), host_node_name=socket.gethostname())
         expanded = {key: expand(value, variables) for key, value in options.items()}
         processes.append(Process(name, path, expanded.get("command", ""), expanded, parse_environment(expanded.get("environment", ""))))
     return processes
