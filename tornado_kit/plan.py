@@ -41,10 +41,11 @@ class Plan(NamedTuple):
 
 
 def absolute_target(directory: Path) -> Path:
-    """`directory` made absolute with its parent resolved; the last segment is kept so a symlink shows."""
-    absolute = Path(os.path.abspath(directory))
-    if absolute.parent == absolute:
-        return absolute
+    """`directory` with its parent resolved as the OS would (`link/..` is the link target's parent); the last
+    segment is kept unresolved, so a symlink there is seen, not followed."""
+    absolute = Path(directory).absolute()
+    if absolute.name in ("", ".."):
+        return absolute.resolve()
     return absolute.parent.resolve() / absolute.name
 
 

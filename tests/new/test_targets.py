@@ -138,3 +138,14 @@ def test_missing_parent_folders_are_created_and_removed_again_on_failure(
     assert snapshot(workdir.parent) == before
     monkeypatch.setattr(writer.os, "mkdir", real_mkdir)
     assert tkit("new", "mysite", "a/b/mysite").exit_code == 0 and (workdir / "a/b/mysite/pyproject.toml").is_file()
+
+
+def test_dot_dot_after_a_symlink_is_resolved_like_the_os_does(workdir: Path, tkit: Run) -> None:
+    elsewhere = workdir.parent / "elsewhere" / "inner"
+    elsewhere.mkdir(parents=True)
+    (workdir / "link").symlink_to(elsewhere)
+    result = tkit("new", "mysite", "link/../site")
+    assert result.exit_code == 0, result.output
+    assert (workdir.parent / "elsewhere" / "site" / "pyproject.toml").is_file()  # where `mkdir link/../site` puts it
+    assert not (workdir / "site").exists()
+    assert tkit("new", "mysite", "..").exit_code == 1  # the parent: not empty, refused
