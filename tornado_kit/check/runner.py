@@ -23,6 +23,9 @@ from tornado_kit.errors import ProjectNotFound, TkitError
 from tornado_kit.project import Project, find_project
 
 REDACTED = "********"
+# Variables taken from supervisor's environment= when loading the app for --deploy: the ones that
+# change what the checks judge. Paths (ENV_FILE, DATABASE_PATH) and REDIS_URL point at the server.
+PRODUCTION_SETTINGS = ("DEBUG", "HTTPS", "MAX_BODY_SIZE", "SHUTDOWN_TIMEOUT", "ALLOWED_HOSTS")
 
 
 class ChecksFailed(TkitError):
@@ -77,7 +80,8 @@ def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[Chec
 @contextlib.contextmanager
 def production_environment(context: CheckContext) -> Iterator[None]:
     """Apply the variables supervisor sets for the workers (HTTPS=1 with TLS, ...), as production does."""
-    overrides = context.supervisor[0].environment if context.supervisor else {}
+    environment = context.supervisor[0].environment if context.supervisor else {}
+    overrides = {name: value for name, value in environment.items() if name in PRODUCTION_SETTINGS}
     saved = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
     context.env.update(overrides)
