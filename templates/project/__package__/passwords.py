@@ -26,7 +26,9 @@ class PasswordHasher:
     def __init__(self, cost: ScryptCost, max_workers: int = 2) -> None:
         self.cost = cost
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="scrypt")
-        self._dummy_hash: str | None = None
+        # Verifying against this costs exactly as much as against a real hash (same parameters).
+        random_parts = [_b64(secrets.token_bytes(16)), _b64(secrets.token_bytes(32))]
+        self._dummy_hash = "$".join([PREFIX, str(cost.n), str(cost.r), str(cost.p), *random_parts])
 
     async def hash(self, password: str) -> str:
         """A new hash with a random salt, e.g. `scrypt$131072$8$1$<salt>$<digest>`."""
@@ -35,8 +37,6 @@ class PasswordHasher:
     async def verify(self, password: str, stored: str | None) -> bool:
         """Check `password`; with no stored hash, spend the same time on a dummy one and fail."""
         if stored is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
             await self._run(verify_password, password, self._dummy_hash)
             return False
         return await self._run(verify_password, password, stored)
