@@ -46,7 +46,8 @@ class WhoAmI(tornado.web.RequestHandler):
     def get(self):
         self.write({"remote_ip": self.request.remote_ip, "protocol": self.request.protocol,
                     "host": self.request.host, "port": self.application.settings["port"], "pid": os.getpid(),
-                    "https_env": os.environ.get("HTTPS")})
+                    "https_env": os.environ.get("HTTPS"),
+                    "bound": self.request.connection.stream.socket.getsockname()[0]})
 
 
 IN_FLIGHT = set()
