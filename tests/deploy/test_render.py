@@ -197,3 +197,11 @@ def test_ipv6_adds_a_listen_beside_each_ipv4_one() -> None:
     assert ["[::]:80", "default_server"] in listens and ["80", "default_server"] in listens
     assert ["[::]:443", "ssl", "http2"] in listens and ["[::]:443", "ssl", "default_server"] in listens
     assert not [a for a in (args for s in servers(parse(render_deploy(options())["nginx/mysite.conf"])) for args in s.values("listen")) if "[::]" in a[0]]
+
+
+def test_a_project_without_websockets_gets_no_upgrade_location() -> None:
+    project = Project(Path("/srv/mysite"), "mysite", "mysite", "mysite.app:make_app", (), Path("/srv/mysite/mysite/static"), "/static/")
+    text = render_deploy(options(project=project))["nginx/mysite.conf"]
+    server = app_server(parse(text))
+    assert [loc.args for loc in server.find("location") if loc.find("proxy_pass")] == [["/"]]
+    assert "$http_upgrade" not in text
