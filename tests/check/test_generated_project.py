@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,9 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in `cwd` without writing bytecode into the shared project."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    """Run the real CLI in `cwd` without writing into the shared project (bytecode, the database
+    make_app creates)."""
+    with tempfile.TemporaryDirectory(prefix="tkit-check-db-") as scratch:
+        env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_PATH": f"{scratch}/app.sqlite3"}
+        return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def project_secret(root: Path) -> str:
@@ -45,9 +48,11 @@ def routes(generated_project: Path) -> dict[str, dict[str, Any]]:
 
 
 def test_dev_checks_pass(generated_project: Path) -> None:
+    before = sorted(p.relative_to(generated_project) for p in generated_project.rglob("*"))
     result = tkit(generated_project, "check", "--fail-level", "info")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+    assert sorted(p.relative_to(generated_project) for p in generated_project.rglob("*")) == before
 
 
 def test_deploy_checks_pass_on_the_rendered_deploy_files(generated_project: Path, tmp_path: Path) -> None:
