@@ -100,17 +100,19 @@ def test_a_client_loop_sees_no_failure_during_reloads(server: DevServer, handler
             count += 1
             time.sleep(0.002)
 
-    thread = threading.Thread(target=client)
-    thread.start()
+    threads = [threading.Thread(target=client) for _ in range(3)]  # concurrent clients catch accept races
+    for thread in threads:
+        thread.start()
     try:
-        for n in range(6):
+        for n in range(8):
             publish(server, handler, f"v-loop-{n}")
-            time.sleep(0.1)
+            time.sleep(0.05)
     finally:
         done.set()
-        thread.join(timeout=30)
+        for thread in threads:
+            thread.join(timeout=30)
     assert failures == []
-    assert {f"v-loop-{n}" for n in range(6)} <= seen
+    assert {f"v-loop-{n}" for n in range(8)} <= seen
     assert count > 50
 
 

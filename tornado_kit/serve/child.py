@@ -215,6 +215,8 @@ async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_sig
 async def shut_down(server: HTTPServer, tracker: ConnectionTracker) -> None:
     """Stop accepting, let requests in flight finish (bounded), then close idle connections."""
     server.stop()
+    for _ in range(3):  # connections just accepted reach start_request (and the tracker) on the next turns
+        await asyncio.sleep(0)
     deadline = time.monotonic() + DRAIN_SECONDS
     while not tracker.idle() and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
