@@ -34,9 +34,10 @@ def cookie_calls(path: Path) -> Iterator[tuple[int, str, dict[str, ast.expr], bo
             yield node.lineno, node.func.attr, keywords, any(kw.arg is None for kw in node.keywords)
 
 
-def missing_cookie_flags(keywords: dict[str, ast.expr], https: bool) -> list[str]:
-    """The flags a cookie call leaves out (or sets to a literal False/None)."""
-    wanted = ["httponly", "samesite"] + (["secure"] if https else [])
+def missing_cookie_flags(keywords: dict[str, ast.expr], https: bool, signed: bool) -> list[str]:
+    """The flags a cookie call leaves out (or sets to a literal False/None). Plain cookies may be
+    meant for JavaScript, so HttpOnly is required only of signed (session-like) ones."""
+    wanted = (["httponly"] if signed else []) + ["samesite"] + (["secure"] if https else [])
     missing = []
     for flag in wanted:
         value = keywords.get(flag)
@@ -45,13 +46,13 @@ def missing_cookie_flags(keywords: dict[str, ast.expr], https: bool) -> list[str
     return missing
 
 
-@register("security.E012", Level.ERROR, "Pass httponly=True, samesite=\"Lax\" and (behind https) secure=True to every set_cookie/set_signed_cookie.", deploy=True)
+@register("security.E012", Level.ERROR, "Pass httponly=True (signed cookies), samesite=\"Lax\" and (behind https) secure=True when setting cookies.", deploy=True)
 def session_cookie_flags(context: CheckContext) -> Iterator[str]:
     """Tornado's cookie defaults are weak: no HttpOnly, no SameSite, no Secure."""
     https = context.flag("HTTPS")
     for path in package_sources(context):
         for line, method, keywords, has_kwargs in cookie_calls(path):
-            missing = [] if has_kwargs else missing_cookie_flags(keywords, https)
+            missing = [] if has_kwargs else missing_cookie_flags(keywords, https, signed=method != "set_cookie")
             if missing:
                 yield f"{path.relative_to(context.root)}:{line}: {method}() without {', '.join(missing)}"
 
