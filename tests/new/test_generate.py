@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -140,3 +141,10 @@ def test_tkit_new_does_not_import_tornado_or_watchdog(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+@pytest.mark.parametrize(("flags", "dependencies"), [((), ["tornado>=6.6"]), (("--redis",), ["tornado>=6.6", "redis>=5"])])
+def test_redis_flag_adds_the_dependency(flags: tuple[str, ...], dependencies: list[str], workdir: Path, tkit: Run) -> None:
+    assert tkit("new", "mysite", *flags).exit_code == 0
+    project = tomllib.loads((workdir / "mysite" / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == dependencies
