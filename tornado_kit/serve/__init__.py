@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 
 from tornado_kit.serve.config import ServeConfig, bind_socket, make_config
 
@@ -20,7 +21,7 @@ def run_dev_server(config: ServeConfig) -> int:
     return _serve_without_reload(config, sock)
 
 
-def _serve_without_reload(config: ServeConfig, sock: object) -> int:
+def _serve_without_reload(config: ServeConfig, sock: socket.socket) -> int:
     """One process serves the app, with the same banner and request log."""
     from tornado_kit.serve import output
     from tornado_kit.serve.child import AppTarget, run_in_process
@@ -32,5 +33,5 @@ def _serve_without_reload(config: ServeConfig, sock: object) -> int:
         kind, took = state.split()
         output.started(float(took), os.getpid(), kind == "broken")
 
-    run_in_process(sock, AppTarget(config.app_spec, config.import_root), on_ready)  # type: ignore[arg-type]
+    run_in_process(sock, AppTarget(config.app_spec, config.import_root), on_ready)
     return 0

@@ -102,9 +102,10 @@ class Reloader:
     def _watch_forkserver(self) -> None:
         """Notice at once if the fork server dies (a pidfd on Linux, else a slow poll)."""
         try:
-            self.pidfd = os.pidfd_open(self.forkserver.pid)
+            self.pidfd: int | None = os.pidfd_open(self.forkserver.pid)
             self.loop.add_reader(self.pidfd, self._forkserver_died)
         except (AttributeError, OSError):
+            self.pidfd = None
             self.loop.call_later(1.0, self._poll_forkserver)
 
     def _poll_forkserver(self) -> None:
@@ -114,7 +115,10 @@ class Reloader:
             self.loop.call_later(1.0, self._poll_forkserver)
 
     def _forkserver_died(self) -> None:
-        self.loop.remove_reader(self.pidfd) if hasattr(self, "pidfd") else None
+        if self.pidfd is not None:
+            self.loop.remove_reader(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
         if not self.stopping.is_set():
             output.failure(f"the fork server exited unexpectedly (status {self.forkserver.poll()})")
             self.exit_code = 1
@@ -237,6 +241,10 @@ class Reloader:
             signal_pid(pid, signal.SIGKILL)
         os.close(self.control_w)
         await self._wait_forkserver()
+        self.loop.remove_reader(self.events_r)
+        for fd in (self.events_r, self.pidfd):
+            if fd is not None:
+                os.close(fd)
         self.sock.close()
 
     async def _wait_forkserver(self) -> None:
