@@ -216,6 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reloads", type=int, default=20)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="tkit-bench-") as temp:
         root, handler = make_project(Path(temp))
         port = free_port()
@@ -233,6 +234,7 @@ def main() -> None:
         finally:
             stop(tornado)
     print(f"reload: handler write -> first response with the new code, {args.reloads} reloads, poll every {POLL_EVERY * 1000:.0f} ms")
+    print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     report(ours)
     report(theirs)
     ratio = statistics.median(theirs.latencies) / statistics.median(ours.latencies)
