@@ -208,6 +208,7 @@ class ForkServer:
 def main(argv: list[str]) -> None:
     """Entry point: set up, preload, then serve fork requests."""
     config = ForkServerConfig(**json.loads(argv[0]))
+    sys.argv = ["tkit serve"]  # apps that parse the command line (tornado.options) must not see our JSON
     exit_with_parent(config.parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and a group-wide SIGTERM are the parent's to
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # handle; this process ends when the control pipe closes
