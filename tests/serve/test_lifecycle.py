@@ -165,8 +165,9 @@ def _read_terminal(cwd: Path, env_extra: dict[str, str], until: bytes, timeout: 
 def test_colour_on_a_terminal_and_none_with_no_color(plain_app: Path) -> None:
     coloured = _read_terminal(plain_app, {}, b"Ready in")
     assert b"Ready in" in coloured and b"\x1b[" in coloured
+    assert b"\x1b]8;;http://127.0.0.1:" in coloured, "the URL is a clickable terminal link"
     plain = _read_terminal(plain_app, {"NO_COLOR": "1"}, b"Ready in")
-    assert b"Ready in" in plain and b"\x1b[" not in plain
+    assert b"Ready in" in plain and b"\x1b[" not in plain and b"\x1b]8" not in plain
 
 
 def test_watch_adds_a_folder_and_ignore_skips_matching_files(start_server: StartServer, plain_app: Path, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from tornado_kit import __version__
-from tornado_kit.console import status, style, warn
+from tornado_kit.console import colour_enabled, status, style, warn
 
 __all__ = ["warn"]
 from tornado_kit.serve.config import ServeConfig
@@ -15,6 +15,8 @@ from tornado_kit.serve.config import ServeConfig
 def banner(config: ServeConfig, watching: str | None) -> None:
     """URL, version, app, and what is watched (or that reload is off)."""
     url = style(config.url, sys.stderr, bold=True, underline=True)
+    if colour_enabled(sys.stderr):
+        url = f"\x1b]8;;{config.url}\x1b\\{url}\x1b]8;;\x1b\\"  # OSC 8: a clickable link in terminals that know it
     status(f"tkit {__version__} dev server: {config.app_spec}")
     status(f"  Listening on {url}")
     status(f"  {watching}" if watching else "  Reload off (--no-reload): restart to see code changes")
