@@ -96,6 +96,7 @@ MUTATIONS: dict[str, tuple[Mutation, bool]] = {
     "deploy.W003": (lambda root, secret: (root / NGINX).unlink(), True),
     "deploy.E004": (edit(NGINX, "    location / {", "    location / "), True),
     "deploy.E005": (edit(SUPERVISOR, "--address 127.0.0.1", "--address 0.0.0.0"), True),
+    "deploy.W007": (chain(edit(SUPERVISOR, "--address 127.0.0.1", "--address 10.0.0.11"), edit(NGINX, "server 127.0.0.1:", "server 10.0.0.11:")), True),
     "deploy.E006": (edit(NGINX, "    server 127.0.0.1:8002;", "    server 127.0.0.1:8002;\n    server 127.0.0.1:8003;"), True),
     "supervisor.E001": (edit(SUPERVISOR, f"user={PACKAGE}\n", ""), True),
     "supervisor.E002": (edit(SUPERVISOR, "killasgroup=true\n", ""), True),

@@ -143,3 +143,19 @@ def test_login_flags_match_what_the_server_does(routes: dict[str, dict[str, Any]
         status, location = anonymous_get(running_app + pattern)
         refused = status == 401 or (status in (302, 303) and location.startswith("/login"))
         assert refused == ("GET" in row["login_required"]), f"{pattern}: {status} {location} vs {row}"
+
+
+def test_multi_host_deploy_passes_with_a_firewall_warning(generated_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--hosts", "10.0.0.11,10.0.0.12", "--server-name", "example.com", "--out", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    finding_ids = [f["id"] for f in json.loads(result.stdout)["findings"]]
+    assert finding_ids == ["deploy.W007", "deploy.W007"], result.stdout
+    supervisor = out / "supervisor" / "mysite-10.0.0.12.conf"
+    supervisor.write_text(supervisor.read_text(encoding="utf-8").replace("--address 10.0.0.12", "--address 10.0.0.13"), encoding="utf-8")
+    moved = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
+    assert moved.returncode == 1
+    messages = [f["message"] for f in json.loads(moved.stdout)["findings"] if f["id"] == "deploy.E006"]
+    assert any("10.0.0.12:8001" in m for m in messages) and any("10.0.0.13:8002" in m for m in messages), messages

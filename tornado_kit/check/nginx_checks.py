@@ -124,9 +124,9 @@ def body_sizes_agree(context: CheckContext) -> Iterator[str]:
                 yield f"{where}: client_max_body_size {directive.args[0]} ({nginx_size} bytes) but the app's max_body_size is {app_size}"
 
 
-def upstream_ports(nginx: NginxFile) -> dict[int, str]:
-    """Port -> where, for every upstream server and direct proxy_pass to a loopback port."""
-    ports: dict[int, str] = {}
+def upstream_targets(nginx: NginxFile) -> dict[tuple[str, int], str]:
+    """(host, port) -> where, for every upstream server and direct proxy_pass to host:port."""
+    targets: dict[tuple[str, int], str] = {}
     for directive in nginx.walk():
         target = ""
         if directive.name == "server" and directive.parent is not None and directive.parent.name == "upstream" and directive.args:
@@ -135,5 +135,5 @@ def upstream_ports(nginx: NginxFile) -> dict[int, str]:
             target = directive.args[0].split("://", 1)[-1].split("/", 1)[0]
         host, sep, port = target.rpartition(":")
         if sep and port.isdigit() and not host.startswith("unix"):
-            ports[int(port)] = nginx.where(directive)
-    return ports
+            targets[(host.strip("[]"), int(port))] = nginx.where(directive)
+    return targets

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 from tornado_kit.check.base import Level, register
 from tornado_kit.check.context import CheckContext
-from tornado_kit.check.nginx_checks import upstream_ports
+from tornado_kit.check.nginx_checks import upstream_targets
 from tornado_kit.check.supervisor import Process
 
 SUPERVISOR_DEFAULT_STOPWAITSECS = 10.0
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL", re.IGNORECASE)
 DEV_FLAGS = ("--reload", "--debug", "--autoreload")
 TRUE = ("1", "true", "yes", "on")
+WILDCARDS = ("0.0.0.0", "::", "[::]", "*", "")
 
 
 def describe(process: Process) -> str:
@@ -121,15 +122,45 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-@register("deploy.E005", Level.ERROR, "Bind to 127.0.0.1 behind nginx, or drop --xheaders: clients reaching the app directly can forge X-Real-IP and X-Scheme.", deploy=True)
-def xheaders_on_loopback(context: CheckContext) -> Iterator[str]:
-    """xheaders trusts headers only nginx should set; a public bind lets anyone set them."""
-    for process in context.supervisor:
-        if "--xheaders" not in process.argv:
-            continue
-        address = process.option_value("--address") or process.environment.get("ADDRESS") or context.env.get("ADDRESS") or "127.0.0.1"
-        if not is_loopback(address):
+def bind_address(context: CheckContext, process: Process) -> str:
+    """The address a worker binds: --address, else ADDRESS (its environment, then .env), else loopback."""
+    return process.option_value("--address") or process.environment.get("ADDRESS") or context.env.get("ADDRESS") or "127.0.0.1"
+
+
+def xheaders_binds(context: CheckContext, private: bool) -> Iterator[str]:
+    """Programs trusting proxy headers on a non-loopback address, private or public as asked."""
+    for process in unique_programs(context):
+        address = bind_address(context, process)
+        if "--xheaders" in process.argv and not is_loopback(address) and is_private(address) == private:
             yield f"{describe(process)} uses --xheaders while listening on {address}"
+
+
+def is_private(address: str) -> bool:
+    """A specific private-network address (not a wildcard such as 0.0.0.0, not a public one)."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    return parsed.is_private and not parsed.is_unspecified
+
+
+@register("deploy.E005", Level.ERROR, "Bind to 127.0.0.1 behind nginx (or a private address that only nginx can reach), or drop --xheaders.", deploy=True)
+def xheaders_not_public(context: CheckContext) -> Iterator[str]:
+    """xheaders trusts X-Real-IP/X-Scheme; on a public or wildcard bind anyone can set them."""
+    yield from xheaders_binds(context, private=False)
+
+
+@register("deploy.W007", Level.WARNING, "Firewall the worker ports so only the nginx host reaches them (Tornado trusts their X-Real-IP/X-Scheme).", deploy=True)
+def xheaders_on_private_network(context: CheckContext) -> Iterator[str]:
+    """Several app hosts must bind a private address; then only a firewall keeps spoofed headers out."""
+    yield from xheaders_binds(context, private=True)
+
+
+def same_host(nginx_host: str, worker_address: str) -> bool:
+    """True when nginx's target host reaches a worker bound to `worker_address`."""
+    if worker_address in WILDCARDS:
+        return True
+    return nginx_host == worker_address or (is_loopback(nginx_host) and is_loopback(worker_address))
 
 
 @register("deploy.E006", Level.ERROR, "Re-run `tkit deploy-config` so nginx's upstream and supervisor's --port values come from one place.", deploy=True)
@@ -137,11 +168,15 @@ def ports_agree(context: CheckContext) -> Iterator[str]:
     """A port nginx proxies to with no worker gives 502s; a worker nginx never uses is wasted."""
     if not context.nginx or not context.supervisor:
         return
-    nginx_ports: dict[int, str] = {}
-    for nginx in context.nginx:
-        nginx_ports.update(upstream_ports(nginx))
-    worker_ports = {int(p): describe(proc) for proc in context.supervisor if (p := proc.option_value("--port") or "").isdigit()}
-    for port in sorted(set(nginx_ports) - set(worker_ports)):
-        yield f"{nginx_ports[port]}: nginx proxies to port {port} but no supervisor program listens there"
-    for port in sorted(set(worker_ports) - set(nginx_ports)):
-        yield f"{worker_ports[port]}: a worker listens on port {port} but nginx never proxies to it"
+    targets = {key: where for nginx in context.nginx for key, where in upstream_targets(nginx).items()}
+    workers = {
+        (bind_address(context, process), int(port)): describe(process)
+        for process in context.supervisor
+        if (port := process.option_value("--port") or "").isdigit()
+    }
+    for (host, port), where in sorted(targets.items()):
+        if not any(p == port and same_host(host, address) for address, p in workers):
+            yield f"{where}: nginx proxies to {host}:{port} but no supervisor program listens there"
+    for (address, port), where in sorted(workers.items()):
+        if not any(p == port and same_host(host, address) for host, p in targets):
+            yield f"{where}: a worker listens on {address}:{port} but nginx never proxies to it"
