@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from deploy.harness import wait_for_port
 from support import free_port, wait_for_http
 
 TIMEOUT = 20.0  # seconds; generous, the machine is shared
@@ -75,19 +76,6 @@ class RedisServer:
         if self.process is not None:
             self.process.stop(signal.SIGKILL)
             self.process = None
-
-
-def wait_for_port(port: int, timeout: float = TIMEOUT) -> None:
-    """Poll until something accepts TCP connections on 127.0.0.1:`port`."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
 def start_worker(project: Path, port: int, env: Mapping[str, str], log: Path) -> Process:
