@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,7 @@ def report_text(report: Report, styled: bool = False) -> str:
     for level in sorted(Level, reverse=True):
         group = [f for f in report.findings if f.level == level]
         if group:
-            lines.append(style(f"{level.name}S:", fg=colours[level], bold=True) if styled else f"{level.name}S:")
+            lines.append(style(f"{level.name}S:", sys.stdout, fg=colours[level], bold=True) if styled else f"{level.name}S:")
             lines += [f"  {f.id}: {f.message}\n      hint: {f.hint}" for f in group]
     return "\n".join(lines)
 
