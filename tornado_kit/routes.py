@@ -103,10 +103,11 @@ def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route
     import tornado.websocket
 
     handler = rule.target
+    matcher: Any = rule.matcher  # a PathMatches (iter_rules yields only those)
     methods = implemented_methods(handler)
     websocket = issubclass(handler, tornado.websocket.WebSocketHandler)
     return Route(
-        pattern=pattern_text(rule.matcher.regex.pattern),
+        pattern=pattern_text(matcher.regex.pattern),
         name=rule.name,
         handler=f"{handler.__module__}.{handler.__qualname__}",
         methods=methods,
@@ -114,8 +115,8 @@ def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route
         websocket=websocket,
         xsrf_exempt=not websocket and (not xsrf_on or overrides_xsrf_check(handler)),
         host=host,
-        samples=sample_paths(rule.matcher),
-        regex=rule.matcher.regex,
+        samples=sample_paths(matcher),
+        regex=matcher.regex,
     )
 
 

@@ -86,7 +86,7 @@ def probe_instance(context: CheckContext, handler: type[Any]) -> Any:
     """A handler object with just an application and a cross-origin request, without __init__."""
     import tornado.httputil
 
-    instance = handler.__new__(handler)
+    instance = object.__new__(handler)
     instance.application = context.app
     headers = tornado.httputil.HTTPHeaders({"Host": "localhost:8000", "Origin": FOREIGN_ORIGIN})
     instance.request = tornado.httputil.HTTPServerRequest(method="GET", uri="/", headers=headers, host="localhost:8000")

@@ -170,13 +170,13 @@ def ports_agree(context: CheckContext) -> Iterator[str]:
         return
     targets = {key: where for nginx in context.nginx for key, where in upstream_targets(nginx).items()}
     workers = {
-        (bind_address(context, process), int(port)): describe(process)
+        (bind_address(context, process), int(text)): describe(process)
         for process in context.supervisor
-        if (port := process.option_value("--port") or "").isdigit()
+        if (text := process.option_value("--port") or "").isdigit()
     }
     for (host, port), where in sorted(targets.items()):
-        if not any(p == port and same_host(host, address) for address, p in workers):
+        if not any(number == port and same_host(host, address) for address, number in workers):
             yield f"{where}: nginx proxies to {host}:{port} but no supervisor program listens there"
     for (address, port), where in sorted(workers.items()):
-        if not any(p == port and same_host(host, address) for host, p in targets):
+        if not any(number == port and same_host(host, address) for host, number in targets):
             yield f"{where}: a worker listens on {address}:{port} but nginx never proxies to it"
