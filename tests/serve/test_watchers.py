@@ -231,3 +231,30 @@ def test_poll_option_and_environment_force_polling(project: Path, monkeypatch: p
     watcher, _ = start_watcher(PathFilter(project), lambda path: None)
     watcher.stop()
     assert isinstance(watcher, PollingWatcher)
+
+
+@pytest.mark.parametrize("kind", ["watchdog", "polling"])
+def test_a_burst_of_real_writes_gives_one_batch(project: Path, kind: str) -> None:
+    """Like a `git checkout`: many files at once, plus ignored ones, through a real backend."""
+
+    async def scenario() -> list[list[Path]]:
+        batches: list[list[Path]] = []
+        debouncer = Debouncer(asyncio.get_running_loop(), lambda paths, since: batches.append(paths), quiet=0.15, longest=2.0)
+        watcher = make_watcher(kind, PathFilter(project))
+        watcher.start(debouncer.add_threadsafe)
+        try:
+            await asyncio.sleep(0.1)
+            for n in range(10):
+                (project / "mysite" / f"module_{n}.py").write_text(f"N = {n}\n")
+                (project / "mysite" / "__pycache__" / f"module_{n}.cpython-311.pyc").write_bytes(b"\0")
+            deadline = time.monotonic() + 10
+            while not batches and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+        finally:
+            watcher.stop()
+        return batches
+
+    batches = asyncio.run(scenario())
+    assert len(batches) == 1, batches
+    assert sorted(batches[0]) == sorted(project / "mysite" / f"module_{n}.py" for n in range(10))
