@@ -7,6 +7,7 @@ import asyncio
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from deploy.harness import Deployment
@@ -26,6 +27,19 @@ class Cluster:
 
     deployment: Deployment
     redis: RedisServer
+    log_dir: Path
+
+    def upgrades(self) -> list[int]:
+        """WebSocket handshakes each worker has logged so far (tornado.access: `101 GET /ws/chat`)."""
+        ports = (self.deployment.base_port + i for i in range(self.deployment.workers))
+        return [(self.log_dir / f"mysite-{port}.log").read_text().count("101 GET /ws/chat") for port in ports]
+
+    async def wait_for_upgrades(self, expected: list[int]) -> None:
+        for _ in range(100):
+            if self.upgrades() == expected:
+                return
+            await asyncio.sleep(0.05)
+        assert self.upgrades() == expected
 
     @property
     def workers(self) -> list[str]:
@@ -49,7 +63,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with (project / ".env").open("a") as env:
             env.write(f"REDIS_URL={redis.url}\n")  # where a user puts it; every worker reads the same .env
         with Deployment.start(project, root, workers=2) as deployment:
-            yield Cluster(deployment, redis)
+            yield Cluster(deployment, redis, root / "logs")
     finally:
         redis.stop()
 
@@ -65,7 +79,9 @@ def test_a_message_sent_to_one_worker_reaches_the_other(cluster: Cluster) -> Non
     async def scenario() -> None:
         alice = await signed_up(cluster.proxy, "alice")
         pinned = [await alice.open_chat(base) for base in cluster.workers]
-        proxied = [await alice.open_chat(cluster.proxy) for _ in range(2)]  # as browsers connect
+        before = cluster.upgrades()
+        proxied = [await alice.open_chat(cluster.proxy) for _ in range(2)]
+        await cluster.wait_for_upgrades([count + 1 for count in before])  # nginx put one on each worker
         try:
             for sender, receiver in ((pinned[0], pinned[1]), (pinned[1], pinned[0])):
                 message_id = f"from-{pinned.index(sender)}"
