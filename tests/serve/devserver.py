@@ -56,6 +56,11 @@ class PageHandler(tornado.web.RequestHandler):
         self.render("probe.html")
 
 
+class StaticUrlHandler(tornado.web.RequestHandler):
+    def get(self):
+        self.write(self.static_url("tkit-probe.css"))
+
+
 class CrashHandler(tornado.web.RequestHandler):
     def get(self):
         os._exit(3)
@@ -64,6 +69,7 @@ class CrashHandler(tornado.web.RequestHandler):
 ROUTES = [
     (r"/tkit-probe/version", VersionHandler),
     (r"/tkit-probe/page", PageHandler),
+    (r"/tkit-probe/static-url", StaticUrlHandler),
     (r"/tkit-probe/crash", CrashHandler),
 ]
 '''

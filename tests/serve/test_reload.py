@@ -152,6 +152,20 @@ def test_template_edit_shows_without_a_restart(server: DevServer, site: Path, ha
     assert server.count(r"^Reloaded ") == reloads
 
 
+def test_static_file_edit_changes_its_versioned_url_without_a_restart(server: DevServer, site: Path) -> None:
+    from tornado_kit.project import load_project
+
+    static_dir = load_project(site).static_dir
+    assert static_dir is not None and static_dir.is_dir()
+    css = static_dir / "tkit-probe.css"
+    css.write_text("body { color: red }\n")
+    first = server.wait_for("/tkit-probe/static-url", lambda r: r.status == 200 and "?v=" in r.body)
+    css.write_text("body { color: blue }\n")
+    second = server.wait_for("/tkit-probe/static-url", lambda r: r.body != first.body, timeout=5)
+    assert second.pid == first.pid, "static hashes are recomputed per request, no new process"
+    assert server.get(second.body).body == "body { color: blue }\n"
+
+
 def test_database_pyc_log_and_swap_writes_trigger_nothing(server: DevServer, site: Path, handler: Path) -> None:
     pid = server.get(VERSION).pid
     reloads = server.count(r"^Reloaded ")
