@@ -227,3 +227,13 @@ def test_stand_in_certificates_let_nginx_test_run(pristine: tuple[Path, str], tm
     replace(root / NGINX, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv9;")
     broken = run_tkit(root, "check", "--deploy", "--json")
     assert "nginx.E100" in finding_ids(broken), broken.stdout
+
+
+def test_secret_copied_into_another_tracked_file_is_found(pristine: tuple[Path, str], tmp_path: Path) -> None:
+    root, secret = fresh_copy(pristine, tmp_path)
+    secret_in_tracked_file(root, secret)
+    result = run_tkit(root, "check", "--deploy", "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    messages = [f["message"] for f in json.loads(result.stdout)["findings"] if f["id"] == "security.E006"]
+    assert messages == ["the cookie secret appears in a file tracked by git"]
+    assert secret not in result.stdout + result.stderr
