@@ -7,7 +7,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tornado_kit.appload import (
     AppLoadError,
@@ -50,12 +50,3 @@ def load_app_in_loop(app_spec: str | None, use: Callable[[tornado.web.Applicatio
 
     return asyncio.run(run())
 
-
-def call_in_loop(root: Path, job: Callable[[], Any]) -> Any:
-    """Run `job()` inside a running event loop with `root` as the working directory."""
-
-    async def run() -> Any:
-        with working_directory(root):
-            return job()
-
-    return asyncio.run(run())
