@@ -14,6 +14,8 @@ from tornado_kit.check.context import CheckContext
 POST_FORM = re.compile(r"<form\b(?P<attrs>[^>]*)>(?P<body>.*?)</form\s*>", re.IGNORECASE | re.DOTALL)
 POST_METHOD = re.compile(r"""method\s*=\s*["']?post""", re.IGNORECASE)
 FOREIGN_ORIGIN = "https://tkit-check.invalid"
+# A form carries the token through the module, a hand-written `_xsrf` field, or an included template.
+XSRF_SIGNS = ("xsrf_form_html", "_xsrf", "{% include")
 
 
 @register("app.E001", Level.ERROR, "Run `python -c 'import <package>.app'` in the project to see the full traceback.")
@@ -52,7 +54,7 @@ def forms_have_xsrf(context: CheckContext) -> Iterator[str]:
     for root, name in template_files(context):
         text = (root / name).read_text(encoding="utf-8", errors="replace")
         for form in POST_FORM.finditer(text):
-            if POST_METHOD.search(form["attrs"]) and "xsrf_form_html" not in form["body"]:
+            if POST_METHOD.search(form["attrs"]) and not any(sign in form["body"] for sign in XSRF_SIGNS):
                 line = text.count("\n", 0, form.start()) + 1
                 yield f"template {name}:{line}: a POST form without xsrf_form_html()"
 
