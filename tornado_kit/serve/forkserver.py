@@ -26,6 +26,7 @@ from pathlib import Path
 from tornado_kit.serve.procs import exit_with_parent
 from tornado_kit.serve.warmup import CodeCache, Preloader, report_imports
 
+STANDBY_AFTER = 0.3  # seconds of quiet before forking the next app process ahead of time
 PRELOAD = (
     "asyncio", "json", "sqlite3", "hashlib", "hmac", "secrets", "dataclasses", "concurrent.futures",
     "tornado.web", "tornado.httpserver", "tornado.websocket", "tornado.template", "tornado.locale",
@@ -100,6 +101,7 @@ class ForkServer:
         self.warm_pending = b""
         self.cache = CodeCache()
         self.preloader = Preloader(self.cache)
+        self.standby: tuple[int, int] | None = None  # a forked app process waiting for its go: (pid, fd)
 
     def send(self, message: str) -> None:
         """One message to the parent (short writes to a pipe are atomic)."""
@@ -114,7 +116,10 @@ class ForkServer:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         pending = b""
         while True:
-            ready, _, _ = select.select([self.config.control_fd, self.wake_r, self.warm_r], [], [])
+            idle = None if self.standby else STANDBY_AFTER
+            ready, _, _ = select.select([self.config.control_fd, self.wake_r, self.warm_r], [], [], idle)
+            if not ready:
+                self._make_standby()
             if self.wake_r in ready:
                 self._drain_wakeups()
                 self.reap()
@@ -133,8 +138,9 @@ class ForkServer:
     def _warm_up(self) -> None:
         self.warm_pending += os.read(self.warm_r, 65536)
         *lines, self.warm_pending = self.warm_pending.split(b"\n")
-        for line in lines:
-            self.preloader.handle(line.decode())
+        imported = [self.preloader.handle(line.decode()) for line in lines]
+        if any(imported):
+            self._drop_standby()  # it was forked without what was just imported
 
     def _drain_wakeups(self) -> None:
         try:
@@ -145,9 +151,36 @@ class ForkServer:
 
     def _handle(self, words: list[str]) -> None:
         if len(words) == 2 and words[0] == "fork":
-            pid = self.fork(int(words[1]))
+            pid = self._wake_standby(int(words[1])) or self.fork(int(words[1]))
             self.children.add(pid)
             self.send(f"forked {words[1]} {pid}")
+
+    def _make_standby(self) -> None:
+        """Fork the next app process ahead of time; it waits for its generation before importing the app."""
+        go_r, go_w = os.pipe()
+        pid = self.fork(0, (go_r, go_w))
+        os.close(go_r)
+        self.children.add(pid)
+        self.standby = (pid, go_w)
+
+    def _wake_standby(self, generation: int) -> int | None:
+        if self.standby is None:
+            return None
+        pid, go_w = self.standby
+        self.standby = None
+        try:
+            os.write(go_w, f"{generation}\n".encode())
+        except OSError:
+            return None  # it died: fork a fresh one
+        finally:
+            os.close(go_w)
+        return pid
+
+    def _drop_standby(self) -> None:
+        if self.standby is not None:
+            go_w = self.standby[1]
+            self.standby = None
+            os.close(go_w)  # it reads EOF and exits
 
     def reap(self) -> None:
         """Collect exited app processes and tell the parent."""
@@ -161,8 +194,8 @@ class ForkServer:
             self.children.discard(pid)
             self.send(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
 
-    def fork(self, generation: int) -> int:
-        """Fork one app process; the child never returns from here."""
+    def fork(self, generation: int, go_pipe: tuple[int, int] | None = None) -> int:
+        """Fork one app process (a standby reads its generation from `go_pipe`); the child never returns."""
         server_pid = os.getpid()
         gc.freeze()  # preloaded objects stay out of the child's collections: fewer copy-on-write pages
         pid = os.fork()
@@ -172,6 +205,9 @@ class ForkServer:
         try:
             inherited = set(sys.modules)
             self._become_app_process(server_pid)
+            if go_pipe is not None:
+                os.close(go_pipe[1])
+                generation = _wait_for_go(go_pipe[0])
             from tornado_kit.serve.child import AppTarget, run_forked_child
 
             target = AppTarget(self.config.app_spec, Path(self.config.import_root))
@@ -198,11 +234,24 @@ class ForkServer:
         self.cache.install()
 
     def _stop_children(self) -> None:
+        self._drop_standby()
         for pid in self.children:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _wait_for_go(go_fd: int) -> int:
+    """A standby app process: block until the fork server hands over a generation (EOF: exit quietly)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(go_fd, 64)
+        if not chunk:
+            os._exit(0)
+        data += chunk
+    os.close(go_fd)
+    return int(data)
 
 
 def main(argv: list[str]) -> None:

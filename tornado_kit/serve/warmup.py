@@ -69,17 +69,19 @@ class Preloader:
         self.cache = cache
         self.enabled = threading.active_count() == 1
 
-    def handle(self, line: str) -> None:
-        """`mod NAME` imports a module; `src PATH` compiles a project file."""
+    def handle(self, line: str) -> bool:
+        """`mod NAME` imports a module; `src PATH` compiles a project file. True if a module was imported."""
         kind, _, value = line.partition(" ")
         if kind == "src":
             self.cache.add(value)
         elif kind == "mod" and self.enabled and value not in sys.modules:
             try:
                 importlib.import_module(value)
-            except BaseException:  # noqa: BLE001, S110 - a module that fails here is the app's to report
-                pass
+            except BaseException:  # noqa: BLE001 - a module that fails here is the app's to report
+                return False
             self.enabled = threading.active_count() == 1  # never fork with threads running
+            return True
+        return False
 
 
 def report_imports(fd: int, inherited: set[str], project_dirs: tuple[Path, ...]) -> None:
