@@ -1,7 +1,9 @@
 """The fork server: a single-threaded process that has imported tornado and the project's third-party
 dependencies (never the project's own modules) and forks a fresh app process on each request.
 
-A reload then pays only for importing the project's own code. Protocol, one line per message:
+A reload then pays only for importing the project's own code. After a quiet moment the fork server
+forks the next app process ahead of time (a standby that waits for its generation before importing
+anything), so a reload does not wait for the fork either. Protocol, one line per message:
 parent -> fork server (control pipe): `fork GENERATION`; fork server and app processes -> parent
 (events pipe): `forked GEN PID`, `ready GEN PID ok|broken MS`, `exit PID STATUS`.
 Run as `python -m tornado_kit.serve.forkserver CONFIG_JSON`.
