@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import free_port, wait_for_http
 
 VARIANTS = {
     "default": {},
@@ -134,3 +138,29 @@ def test_templates_have_no_inline_scripts(generated_project: Path) -> None:
         assert " onclick=" not in text and " onload=" not in text, template
         if "<form" in text and 'method="post"' in text:
             assert "xsrf_form_html()" in text, template
+
+
+@pytest.mark.slow
+def test_python_m_serves_and_stops_on_sigterm(generated_project: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "db.sqlite3"), "PYTHONDONTWRITEBYTECODE": "1",
+           "SHUTDOWN_TIMEOUT": "30"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mysite", "--port", str(port)], cwd=generated_project, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30) == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            headers = response.headers
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Server" not in headers
+        started = time.monotonic()
+        os.killpg(server.pid, signal.SIGTERM)
+        assert server.wait(timeout=15) == 0
+        assert time.monotonic() - started < 10  # nothing in flight: no waiting for SHUTDOWN_TIMEOUT (30 s)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.communicate(timeout=10)
