@@ -62,7 +62,8 @@ def report_lines(result: NewProject) -> list[str]:
     lines += [f"  overwrote {action.path}" for action in result.overwritten]
     import shlex
 
-    lines += ["", "Next steps:", f"  cd {shlex.quote(shown)} && tkit serve --reload"]
+    change_directory = "" if shown == "." else f"cd {shlex.quote(shown)} && "
+    lines += ["", "Next steps:", f"  {change_directory}tkit serve --reload"]
     return lines
 
 
