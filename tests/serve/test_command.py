@@ -73,3 +73,18 @@ def test_error_page_escapes_the_traceback() -> None:
     page = render_error_page('Traceback\n  File "x.py"\nValueError: <img src=x onerror=alert(1)>\n')
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img" not in page
+
+
+def test_reload_without_fork_is_refused_before_binding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from tornado_kit.errors import TkitError
+    from tornado_kit.serve import run_dev_server
+
+    monkeypatch.delattr(os, "fork")
+    with socket.socket() as taken:  # were the check missing, binding would fail with PortInUse instead
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        config = ServeConfig("app:make_app", tmp_path, tmp_path, tmp_path, None, None, port=taken.getsockname()[1])
+        with pytest.raises(TkitError, match="--no-reload"):
+            run_dev_server(config)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 
+from tornado_kit.errors import TkitError
 from tornado_kit.serve.config import ServeConfig, bind_socket, make_config
 
 __all__ = ["ServeConfig", "make_config", "run_dev_server"]
@@ -13,6 +14,8 @@ __all__ = ["ServeConfig", "make_config", "run_dev_server"]
 
 def run_dev_server(config: ServeConfig) -> int:
     """Bind the port (PortInUse if taken), then serve with or without reloading; return the exit status."""
+    if config.reload and not hasattr(os, "fork"):
+        raise TkitError("reloading needs os.fork (Linux, macOS, WSL); run `tkit serve --no-reload` here")
     sock = bind_socket(config.host, config.port)
     if config.reload:
         from tornado_kit.serve.reloader import Reloader
