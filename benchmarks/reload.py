@@ -213,6 +213,31 @@ def report(result: Result) -> None:
     )
 
 
+def run_tkit(root: Path, handler: Path, logs: Path, reloads: int) -> tuple[Result, tuple[int, int, float, int], list[float]]:
+    """Reload timings, idle figures and the server's own reported reload times for `tkit serve`."""
+    port = free_port()
+    command = [sys.executable, "-m", "tornado_kit", "serve", "--port", str(port), "--app", "tkit_bench_app:make_app"]
+    tkit = start(command, root, logs / "tkit.log")
+    try:
+        result = measure_reloads("tkit serve", port, handler, reloads)
+        idle = idle_figures(tkit.pid)
+    finally:
+        stop(tkit)
+    log = (logs / "tkit.log").read_text()
+    return result, idle, [float(ms) for ms in re.findall(r"^Reloaded .* in (\d+) ms", log, re.MULTILINE)]
+
+
+def run_autoreload(root: Path, handler: Path, logs: Path, reloads: int) -> Result:
+    """Reload timings for Tornado's own autoreload on the same app."""
+    handler.write_text(HANDLER.format(version="v0"))
+    port = free_port()
+    tornado = start([sys.executable, "-m", "tkit_bench_autoreload", str(port)], root, logs / "autoreload.log")
+    try:
+        return measure_reloads("tornado autoreload", port, handler, reloads)
+    finally:
+        stop(tornado)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reloads", type=int, default=20)
@@ -220,21 +245,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="tkit-bench-") as temp:
         root, handler = make_project(Path(temp))
-        port = free_port()
-        tkit = start([sys.executable, "-m", "tornado_kit", "serve", "--port", str(port), "--app", "tkit_bench_app:make_app"], root, Path(temp) / "tkit.log")
-        try:
-            ours = measure_reloads("tkit serve", port, handler, args.reloads)
-            idle = idle_figures(tkit.pid)
-        finally:
-            stop(tkit)
-        reported = [float(ms) for ms in re.findall(r"^Reloaded .* in (\d+) ms", (Path(temp) / "tkit.log").read_text(), re.MULTILINE)]
-        handler.write_text(HANDLER.format(version="v0"))
-        port = free_port()
-        tornado = start([sys.executable, "-m", "tkit_bench_autoreload", str(port)], root, Path(temp) / "autoreload.log")
-        try:
-            theirs = measure_reloads("tornado autoreload", port, handler, args.reloads)
-        finally:
-            stop(tornado)
+        ours, idle, reported = run_tkit(root, handler, Path(temp), args.reloads)
+        theirs = run_autoreload(root, handler, Path(temp), args.reloads)
     print(f"reload: handler write -> first response with the new code, {args.reloads} reloads, poll every {POLL_EVERY * 1000:.0f} ms")
     print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     report(ours)

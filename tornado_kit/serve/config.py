@@ -49,15 +49,8 @@ class ServeConfig:
 
 
 def make_config(
-    app: str | None,
-    cwd: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    reload: bool = True,
-    poll: bool = False,
-    watch: tuple[Path, ...] = (),
-    ignore: tuple[str, ...] = (),
+    app: str | None, cwd: Path, *, host: str = "127.0.0.1", port: int = 8000, reload: bool = True,
+    poll: bool = False, watch: tuple[Path, ...] = (), ignore: tuple[str, ...] = (),
 ) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
     from tornado_kit.appload import resolve_app_spec
