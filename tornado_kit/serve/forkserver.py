@@ -155,7 +155,6 @@ class ForkServer:
         if len(words) == 2 and words[0] == "fork":
             pid = self._wake_standby(int(words[1])) or self.fork(int(words[1]))
             self.children.add(pid)
-            self.send(f"forked {words[1]} {pid}")
 
     def _make_standby(self) -> None:
         """Fork the next app process ahead of time; it waits for its generation before importing the app."""
@@ -176,6 +175,7 @@ class ForkServer:
             return None  # it died: fork a fresh one
         finally:
             os.close(go_w)
+        self.send(f"forked {generation} {pid}")  # its "ready" may overtake this: the parent copes
         return pid
 
     def _drop_standby(self) -> None:
@@ -194,6 +194,8 @@ class ForkServer:
             if pid == 0:
                 return
             self.children.discard(pid)
+            if self.standby is not None and self.standby[0] == pid:
+                self._drop_standby()
             self.send(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
 
     def fork(self, generation: int, go_pipe: tuple[int, int] | None = None) -> int:
@@ -202,6 +204,8 @@ class ForkServer:
         gc.freeze()  # preloaded objects stay out of the child's collections: fewer copy-on-write pages
         pid = os.fork()
         if pid:
+            if go_pipe is None:
+                self.send(f"forked {generation} {pid}")
             return pid
         code = 1
         try:

@@ -180,6 +180,8 @@ class Reloader:
             self._on_exit(int(words[1]), int(words[2]))
 
     def _on_forked(self, generation: int, pid: int) -> None:
+        if pid in self.processes:
+            return  # its "ready" came first (the two messages come from different processes)
         proc = AppProcess(pid, generation)
         self.processes[pid] = proc
         if generation != self.generation or self.stopping.is_set():
@@ -187,8 +189,11 @@ class Reloader:
             signal_pid(pid, signal.SIGTERM)
 
     def _on_ready(self, generation: int, pid: int, broken: bool, took_ms: float) -> None:
-        proc = self.processes.get(pid)
-        if proc is None or proc.state == "stopping":
+        proc = self.processes.setdefault(pid, AppProcess(pid, generation))
+        if proc.state == "stopping":
+            return
+        if generation != self.generation or self.stopping.is_set():
+            self.stop_process(proc)  # superseded while it started
             return
         proc.state = "serving"
         for other in self.processes.values():
