@@ -31,7 +31,7 @@ Examples:
 @click.option("--websocket/--no-websocket", default=True, show_default=True, help="The WebSocket chat.")
 @click.option("--redis", is_flag=True, help="Add redis to the dependencies for multi-process chat fan-out.")
 @click.option("--git", is_flag=True, help="Run `git init` and make the first commit (.env stays out).")
-def new(name: str, directory: Path | None, **options: bool) -> None:
+def new(name: str, directory: Path | None, dry_run: bool, force: bool, auth: bool, websocket: bool, redis: bool, git: bool) -> None:
     """Create a new Tornado project called NAME in DIRECTORY (default: ./NAME).
 
     NAME is the distribution name; the Python package is its normalized form (my-site -> my_site).
@@ -39,7 +39,8 @@ def new(name: str, directory: Path | None, **options: bool) -> None:
     """
     from tornado_kit.api import new_project
 
-    result = new_project(name, directory if directory is not None else Path(name), **options)
+    target = directory if directory is not None else Path(name)
+    result = new_project(name, target, auth=auth, websocket=websocket, redis=redis, force=force, dry_run=dry_run, git=git)
     for line in report_lines(result):
         click.echo(line)
     if result.warnings:
