@@ -78,11 +78,12 @@ async def signed_up(base: str, username: str) -> Client:
 def test_a_message_sent_to_one_worker_reaches_the_other(cluster: Cluster) -> None:
     async def scenario() -> None:
         alice = await signed_up(cluster.proxy, "alice")
-        pinned = [await alice.open_chat(base) for base in cluster.workers]
         before = cluster.upgrades()
+        pinned = [await alice.open_chat(base) for base in cluster.workers]
         proxied = [await alice.open_chat(cluster.proxy) for _ in range(2)]
-        await cluster.wait_for_upgrades([count + 1 for count in before])  # nginx put one on each worker
         try:
+            # one pinned socket on each worker, and nginx put one proxied socket on each worker
+            await cluster.wait_for_upgrades([count + 2 for count in before])
             for sender, receiver in ((pinned[0], pinned[1]), (pinned[1], pinned[0])):
                 message_id = f"from-{pinned.index(sender)}"
                 await sender.say("hello over redis", message_id)
