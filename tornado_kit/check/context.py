@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tornado_kit.check.nginx import NginxFile, NginxSyntaxError, load_nginx
 from tornado_kit.check.supervisor import Process, SupervisorSyntaxError, load_supervisor
+from tornado_kit.dotenv import parse_env_text
 
 if TYPE_CHECKING:
     import tornado.web
@@ -56,22 +57,11 @@ class CheckContext:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines (optional `export`, quotes, `#` comments), as a dotenv reader does."""
-    values: dict[str, str] = {}
+    """The `.env` values, or none when the file cannot be read (a check reports that on its own)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return parse_env_text(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
-        return values
-    for line in lines:
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+        return {}
 
 
 def env_file_for(root: Path) -> Path:

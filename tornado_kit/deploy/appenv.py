@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tornado_kit.dotenv import parse_env_text
 from tornado_kit.errors import BadInput
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
@@ -24,26 +25,11 @@ class AppSettings:
     allowed_hosts: tuple[str, ...]
 
 
-def parse_env_file(text: str) -> dict[str, str]:
-    """KEY=VALUE lines of a `.env` file; comments, blanks and `export ` are skipped, quotes removed."""
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
-
-
 def load_app_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> AppSettings:
     """Settings from the environment, else the project's `.env`, else the app's defaults."""
     environ = os.environ if environ is None else environ
     try:
-        from_file = parse_env_file(env_file.read_text(encoding="utf-8")) if env_file.is_file() else {}
+        from_file = parse_env_text(env_file.read_text(encoding="utf-8")) if env_file.is_file() else {}
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read {env_file}: {exc}") from exc
     merged = {**from_file, **{k: v for k, v in environ.items() if k in _KEYS}}

@@ -59,7 +59,7 @@ class CodeCache:
         def get_code(self: importlib.machinery.SourceFileLoader, fullname: str) -> Any:
             return cache.lookup(self.get_filename(fullname)) or original(self, fullname)
 
-        importlib.machinery.SourceFileLoader.get_code = get_code  # type: ignore[method-assign]
+        importlib.machinery.SourceFileLoader.get_code = get_code  # type: ignore[method-assign,assignment]
 
 
 class Preloader:
