@@ -79,9 +79,9 @@ class Visitor:
             self.errors.append(text)
 
     def response(self, response: object) -> None:
-        """Any failed load but the browser's own favicon probe (the app ships no favicon)."""
+        """Any failed load, the favicon included."""
         url, status = str(response.url), int(response.status)  # type: ignore[attr-defined]
-        if status >= 400 and not url.endswith("/favicon.ico"):
+        if status >= 400:
             self.errors.append(f"{status} {url}")
 
     def submit_account_form(self, path: str, username: str) -> None:
