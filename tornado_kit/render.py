@@ -9,21 +9,25 @@ Conventions of the skeleton, so that its Tornado templates and Python files stay
   (`dot-gitignore` -> `.gitignore`), so no dotfile is hidden from packaging tools.
 - templates/project-features.toml lists, per optional feature, the template files left out when
   the feature is off (`tkit new --no-auth`, `--no-websocket`).
+
+A project rendered once per feature set is kept in the user's cache with its string values (name,
+package, secret) as holes (partial.py, template_cache.py); later runs fill the holes without Jinja2.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-import tomllib
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from tornado_kit import template_cache
 from tornado_kit.errors import TkitError
 from tornado_kit.templates import templates_root
 
 PRIVATE_FILES = frozenset({".env"})  # written with mode 0600 from the start
+
+SkeletonFile = tuple[str, int, bytes]  # path relative to the skeleton (POSIX), mode, content
 
 
 class TemplateFailed(TkitError):
@@ -38,24 +42,71 @@ class RenderedFile(NamedTuple):
     mode: int
 
 
+def _toml(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _sh(value: Any) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+def _escape(value: Any) -> str:
+    import markupsafe
+
+    return str(markupsafe.escape(value))
+
+
+def _tojson(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, sort_keys=True)  # Jinja2's tojson, with its default policy
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+FILTERS: dict[str, Callable[[Any], str]] = {"py": repr, "toml": _toml, "sh": _sh}
+# What a cached hole may pass through on its way to the output: our filters and two of Jinja2's.
+FILL_FILTERS: dict[str, Callable[[Any], str]] = {**FILTERS, "e": _escape, "escape": _escape, "tojson": _tojson}
+
+
 def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, fill_cache: bool = True) -> list[RenderedFile]:
     """Render every file of the skeleton that the features in `context` keep (fill_cache=False: a dry run writes nowhere)."""
     skeleton = skeleton or templates_root() / "project"
-    left_out = excluded_files(context, skeleton.parent / "project-features.toml")
-    env = _environment(skeleton, fill_cache)
-    files = []
-    for source in sorted(p for p in skeleton.rglob("*") if p.is_file()):
-        relative = PurePosixPath(source.relative_to(skeleton).as_posix())
-        if str(relative) in left_out or "__pycache__" in relative.parts:
-            continue
-        files.append(_render_file(env, source, relative, context))
-    return files
+    files = read_skeleton(skeleton)
+    manifest_path = skeleton.parent / "project-features.toml"
+    manifest = manifest_path.read_bytes() if manifest_path.is_file() else b""
+    key = template_cache.rendered_key(files, manifest, context)
+    cached = _from_cache(template_cache.load_rendered(key), files, context)
+    if cached is not None:
+        return cached
+    rendered, entry = _render_fresh(skeleton, files, excluded_files(context, manifest_path), context, fill_cache)
+    if entry is not None:
+        template_cache.store_rendered(key, entry)
+    return rendered
+
+
+def read_skeleton(skeleton: Path) -> list[SkeletonFile]:
+    """Every file of the skeleton (sorted by path, `__pycache__` left out) with its mode and bytes."""
+    found = []
+    for directory, subdirectories, names in os.walk(skeleton):
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as source:
+                executable = os.fstat(source.fileno()).st_mode & 0o100
+                found.append((Path(path).relative_to(skeleton).as_posix(), 0o755 if executable else 0o644, source.read()))
+    return sorted(found)
 
 
 def excluded_files(context: Mapping[str, Any], manifest: Path) -> set[str]:
     """Template paths belonging to features that `context` switches off."""
     if not manifest.is_file():
         return set()
+    import tomllib
+
     features = tomllib.loads(manifest.read_text(encoding="utf-8"))
     left_out: set[str] = set()
     for feature, table in features.items():
@@ -64,18 +115,66 @@ def excluded_files(context: Mapping[str, Any], manifest: Path) -> set[str]:
     return left_out
 
 
-def _render_file(env: Any, source: Path, relative: PurePosixPath, context: Mapping[str, Any]) -> RenderedFile:
-    target = output_path(relative, str(context["package"]))
-    mode = 0o600 if str(target) in PRIVATE_FILES else (0o755 if source.stat().st_mode & 0o100 else 0o644)
-    if relative.suffix != ".jinja":
-        return RenderedFile(target, source.read_bytes(), mode)
+def _from_cache(entry: Any, files: list[SkeletonFile], context: Mapping[str, Any]) -> list[RenderedFile] | None:
+    """The project from a cached entry ([path, text with holes or None for a copy, holes]), or None if unusable."""
+    if entry is None:
+        return None
+    from tornado_kit.partial import fill
+
+    by_path = {path: (mode, content) for path, mode, content in files}
+    try:
+        rendered = []
+        for path, text, holes in entry:
+            mode, content = by_path[path]
+            if text is not None:
+                content = fill(text, holes, context, FILL_FILTERS).encode("utf-8")
+            rendered.append(_rendered(path, content, mode, context))
+        return rendered
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _rendered(path: str, content: bytes, mode: int, context: Mapping[str, Any]) -> RenderedFile:
+    target = output_path(PurePosixPath(path), str(context["package"]))
+    return RenderedFile(target, content, 0o600 if str(target) in PRIVATE_FILES else mode)
+
+
+def _render_fresh(skeleton: Path, files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool) -> tuple[list[RenderedFile], list[Any] | None]:
+    """Render with Jinja2; also return the cache entry (None when not filling the cache or a template does not qualify)."""
+    env = _environment(skeleton, fill_cache)
+    rendered: list[RenderedFile] = []
+    entry: list[Any] | None = [] if fill_cache else None
+    for path, mode, content in files:
+        if path in left_out:
+            continue
+        cached: list[Any] | None = [path, None, None]
+        if path.endswith(".jinja"):
+            text = _render_template(env, path, context)
+            content = text.encode("utf-8")
+            cached = _with_holes(env, path, context, text) if entry is not None else None
+        rendered.append(_rendered(path, content, mode, context))
+        entry = entry + [cached] if entry is not None and cached is not None else None
+    return rendered, entry
+
+
+def _render_template(env: Any, path: str, context: Mapping[str, Any]) -> str:
     import jinja2
 
     try:
-        text = env.get_template(relative.as_posix()).render(**context)
+        return str(env.get_template(path).render(**context))
     except jinja2.TemplateError as exc:
-        raise TemplateFailed(f"template {relative} could not be rendered: {exc}") from exc
-    return RenderedFile(target, text.encode("utf-8"), mode)
+        raise TemplateFailed(f"template {path} could not be rendered: {exc}") from exc
+
+
+def _with_holes(env: Any, path: str, context: Mapping[str, Any], text: str) -> list[Any] | None:
+    """[path, text with holes, holes] for the cache, if the template qualifies and filling it gives exactly `text`."""
+    from tornado_kit.partial import NotCacheable, fill, render_with_holes
+
+    try:
+        with_holes, holes = render_with_holes(env, path, context, FILL_FILTERS)
+    except NotCacheable:
+        return None
+    return [path, with_holes, holes] if fill(with_holes, holes, context, FILL_FILTERS) == text else None
 
 
 def output_path(relative: PurePosixPath, package: str) -> PurePosixPath:
@@ -89,13 +188,11 @@ def output_path(relative: PurePosixPath, package: str) -> PurePosixPath:
 
 
 def _environment(skeleton: Path, fill_cache: bool = True) -> Any:
-    import jinja2  # imported here: only `tkit new` pays for it
-
-    from tornado_kit.template_cache import bytecode_cache
+    import jinja2  # imported here: only a `tkit new` that misses the cache pays for it
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(skeleton)),
-        bytecode_cache=bytecode_cache(writable=fill_cache),
+        bytecode_cache=template_cache.bytecode_cache(writable=fill_cache),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -108,5 +205,5 @@ def _environment(skeleton: Path, fill_cache: bool = True) -> Any:
         comment_start_string="[#",
         comment_end_string="#]",
     )
-    env.filters.update(py=repr, toml=json.dumps, sh=shlex.quote)
+    env.filters.update(FILTERS)
     return env
