@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
@@ -35,6 +34,8 @@ def routes(app_spec: str | None, as_json: bool) -> None:
     rows = load_app_in_loop(app_spec, list_routes)
     problems = find_route_problems(rows)
     if as_json:
+        import json  # here, not at module level: `tkit --help` need not pay for it
+
         payload = {
             "routes": [row.as_dict() for row in rows],
             "warnings": [{"kind": p.kind, "pattern": p.route.pattern, "message": p.message} for p in problems],
