@@ -10,12 +10,10 @@ template not qualify and `tkit new` renders it with Jinja2 as before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 Hole = list[Any]  # ["value", context key] or ["filter", filter name, argument with holes]
-_HOLE = re.compile("\x00([0-9]+)\x00")
 # Filters that return Markup in Jinja2: only safe to defer as the last step before the output.
 _MARKUP_FILTERS = frozenset({"e", "escape", "tojson"})
 
@@ -25,8 +23,10 @@ class NotCacheable(Exception):
 
 
 def fill(text: str, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]) -> str:
-    """`text` with every hole marker replaced by its value for this project's context."""
-    return _HOLE.sub(lambda match: _hole_value(holes[int(match[1])], holes, context, filters), text)
+    """`text` with every hole marker (NUL, hole index, NUL) replaced by its value for this project's context."""
+    parts = text.split("\x00")  # the templates hold no NUL, so odd parts are hole indexes
+    parts[1::2] = [_hole_value(holes[int(index)], holes, context, filters) for index in parts[1::2]]
+    return "".join(parts)
 
 
 def _hole_value(hole: Hole, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]) -> str:
@@ -54,6 +54,7 @@ def render_with_holes(env: Any, name: str, context: Mapping[str, Any], filters: 
     marked = {key: f"\x00{index}\x00" for index, (_, key) in enumerate(holes)}
     overlay = env.overlay()
     overlay.filters = {**env.filters, **{key: _deferring(apply, key, holes) for key, apply in filters.items()}}
+    # Compiled afresh: compiled code depends on how each filter is called, and these are plain functions.
     text = overlay.from_string(source).render(**{**context, **marked})
     return text, holes
 

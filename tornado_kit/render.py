@@ -55,9 +55,10 @@ def _sh(value: Any) -> str:
 
 
 def _escape(value: Any) -> str:
-    import markupsafe
-
-    return str(markupsafe.escape(value))
+    # markupsafe.escape's replacements (Jinja2's `e`), without loading markupsafe; every cache fill
+    # checks the result against Jinja2's own render.
+    text = str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    return text.replace("'", "&#39;").replace('"', "&#34;")
 
 
 def _tojson(value: Any) -> str:
@@ -82,7 +83,8 @@ def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, 
     cached = _from_cache(template_cache.load_rendered(key), files, context)
     if cached is not None:
         return cached
-    rendered, entry = _render_fresh(skeleton, files, excluded_files(context, manifest_path), context, fill_cache)
+    remember = fill_cache and template_cache.private_directory(writable=True) is not None
+    rendered, entry = _render_fresh(skeleton, files, excluded_files(context, manifest_path), context, remember)
     if entry is not None:
         template_cache.store_rendered(key, entry)
     return rendered
@@ -91,13 +93,14 @@ def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, 
 def read_skeleton(skeleton: Path) -> list[SkeletonFile]:
     """Every file of the skeleton (sorted by path, `__pycache__` left out) with its mode and bytes."""
     found = []
+    prefix = len(str(skeleton)) + 1
     for directory, subdirectories, names in os.walk(skeleton):
         subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
         for name in names:
             path = os.path.join(directory, name)
             with open(path, "rb") as source:
                 executable = os.fstat(source.fileno()).st_mode & 0o100
-                found.append((Path(path).relative_to(skeleton).as_posix(), 0o755 if executable else 0o644, source.read()))
+                found.append((path[prefix:].replace(os.sep, "/"), 0o755 if executable else 0o644, source.read()))
     return sorted(found)
 
 
@@ -168,11 +171,11 @@ def _render_template(env: Any, path: str, context: Mapping[str, Any]) -> str:
 
 def _with_holes(env: Any, path: str, context: Mapping[str, Any], text: str) -> list[Any] | None:
     """[path, text with holes, holes] for the cache, if the template qualifies and filling it gives exactly `text`."""
-    from tornado_kit.partial import NotCacheable, fill, render_with_holes
+    from tornado_kit.partial import fill, render_with_holes
 
     try:
         with_holes, holes = render_with_holes(env, path, context, FILL_FILTERS)
-    except NotCacheable:
+    except Exception:  # noqa: BLE001 - NotCacheable or any other failure: the real render succeeded, just no entry
         return None
     return [path, with_holes, holes] if fill(with_holes, holes, context, FILL_FILTERS) == text else None
 

@@ -110,13 +110,17 @@ def _move_into_place(action: FileAction, target: Path, staging: Path, undo: list
 
 
 def _stage(actions: list[FileAction], root: Path) -> None:
+    made: set[str] = set()  # folders (relative to root, "" for root itself) known to exist
     for action in actions:
-        path = root / action.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_file(path, action.content, action.mode)
+        relative = str(action.path)
+        folder = relative.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(os.path.join(root, folder), exist_ok=True)
+            made.add(folder)
+        write_file(os.path.join(root, relative), action.content, action.mode)
 
 
-def write_file(path: Path, content: bytes, mode: int) -> None:
+def write_file(path: Path | str, content: bytes, mode: int) -> None:
     """Create `path` with `mode` from the start (so .env is never readable by others), never following a symlink."""
     fd = os.open(path, _OPEN_FLAGS, mode)
     try:
