@@ -84,7 +84,7 @@ def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, 
     if cached is not None:
         return cached
     remember = fill_cache and template_cache.private_directory(writable=True) is not None
-    rendered, entry = _render_fresh(skeleton, files, excluded_files(context, manifest_path), context, remember)
+    rendered, entry = _render_fresh(files, excluded_files(context, manifest_path), context, remember)
     if entry is not None:
         template_cache.store_rendered(key, entry)
     return rendered
@@ -142,9 +142,9 @@ def _rendered(path: str, content: bytes, mode: int, context: Mapping[str, Any]) 
     return RenderedFile(target, content, 0o600 if str(target) in PRIVATE_FILES else mode)
 
 
-def _render_fresh(skeleton: Path, files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool) -> tuple[list[RenderedFile], list[Any] | None]:
+def _render_fresh(files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool) -> tuple[list[RenderedFile], list[Any] | None]:
     """Render with Jinja2; also return the cache entry (None when not filling the cache or a template does not qualify)."""
-    env = _environment(skeleton, fill_cache)
+    env = _environment({path: content for path, _, content in files if path.endswith(".jinja")}, fill_cache)
     rendered: list[RenderedFile] = []
     entry: list[Any] | None = [] if fill_cache else None
     for path, mode, content in files:
@@ -190,11 +190,12 @@ def output_path(relative: PurePosixPath, package: str) -> PurePosixPath:
     return target.with_suffix("") if target.suffix == ".jinja" else target
 
 
-def _environment(skeleton: Path, fill_cache: bool = True) -> Any:
+def _environment(templates: Mapping[str, bytes], fill_cache: bool = True) -> Any:
+    """A Jinja2 environment serving exactly the template bytes the cache key was computed from."""
     import jinja2  # imported here: only a `tkit new` that misses the cache pays for it
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(skeleton)),
+        loader=jinja2.DictLoader({path: content.decode("utf-8") for path, content in templates.items()}),
         bytecode_cache=template_cache.bytecode_cache(writable=fill_cache),
         undefined=jinja2.StrictUndefined,
         autoescape=False,

@@ -176,3 +176,14 @@ def test_a_dry_run_reads_the_cache_but_writes_nowhere(workdir: Path, tkit: Calla
     assert cached
     assert tkit("new", "other", "--dry-run").exit_code == 0
     assert take_snapshot(cache_directory()) == cached
+
+
+def test_an_entry_with_the_right_key_but_broken_holes_is_a_miss(skeleton: Path) -> None:
+    import json
+
+    render_hello(skeleton)
+    (entry,) = entries(".json")
+    stored = json.loads(entry.read_text())
+    stored["files"][0][1] = "hello \x0099\x00\n"  # a hole that does not exist
+    entry.write_text(json.dumps(stored))
+    assert render_hello(skeleton, "moon") == b"hello moon\n"
