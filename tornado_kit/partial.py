@@ -48,14 +48,15 @@ def render_with_holes(env: Any, name: str, context: Mapping[str, Any], filters: 
     """
     source = env.loader.get_source(env, name)[0]
     strings = {key for key, value in context.items() if isinstance(value, str)}
-    if "\x00" in source or not _holes_reach_output_only(env.parse(source), strings, frozenset(filters)):
+    tree = env.parse(source)
+    if "\x00" in source or not _holes_reach_output_only(tree, strings, frozenset(filters)):
         raise NotCacheable(name)
     holes: list[Hole] = [["value", key] for key in sorted(strings)]
     marked = {key: f"\x00{index}\x00" for index, (_, key) in enumerate(holes)}
     overlay = env.overlay()
     overlay.filters = {**env.filters, **{key: _deferring(apply, key, holes) for key, apply in filters.items()}}
     # Compiled afresh: compiled code depends on how each filter is called, and these are plain functions.
-    text = overlay.from_string(source).render(**{**context, **marked})
+    text = overlay.from_string(tree).render(**{**context, **marked})
     return text, holes
 
 

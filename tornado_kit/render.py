@@ -80,13 +80,13 @@ def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, 
     manifest_path = skeleton.parent / "project-features.toml"
     manifest = manifest_path.read_bytes() if manifest_path.is_file() else b""
     key = template_cache.rendered_key(files, manifest, context)
-    cached = _from_cache(template_cache.load_rendered(key), files, context)
+    cached = _from_cache(template_cache.load_rendered(key, context), files, context)
     if cached is not None:
         return cached
     remember = fill_cache and template_cache.private_directory(writable=True) is not None
     rendered, entry = _render_fresh(files, excluded_files(context, manifest_path), context, remember)
     if entry is not None:
-        template_cache.store_rendered(key, entry)
+        template_cache.store_rendered(key, context, entry)
     return rendered
 
 

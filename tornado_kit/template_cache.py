@@ -1,7 +1,7 @@
 """A per-user cache for `tkit new`: rendered projects with holes (see partial.py), and Jinja2's
 compiled templates for when those miss.
 
-A rendered entry is found by a SHA-256 key over everything its output depends on: every skeleton
+A rendered entry (one file per feature set) is valid only for a SHA-256 key over everything its output depends on: every skeleton
 file (path, mode, bytes), the features manifest, the non-string context values (the features), the
 names of the string values, tkit's version and the code of the renderer itself. Any change makes a
 new key, so a stale entry is never read. Jinja2 stores each template's code with a checksum of its
@@ -61,22 +61,30 @@ def rendered_key(files: Iterable[tuple[str, int, bytes]], manifest: bytes, conte
     return digest.hexdigest()
 
 
-def load_rendered(key: str) -> list[Any] | None:
-    """The entry stored under `key`, or None (no safe cache, no entry, an unreadable or foreign entry)."""
+def _entry_file(directory: Path, context: Mapping[str, Any]) -> Path:
+    """One file per feature set: a newer entry (an edited template) replaces the old one instead of piling up."""
+    features = ",".join(f"{key}={value!r}" for key, value in sorted(context.items()) if not isinstance(value, str))
+    import hashlib
+
+    return directory / f"project-{hashlib.sha256(features.encode()).hexdigest()[:16]}.json"
+
+
+def load_rendered(key: str, context: Mapping[str, Any]) -> list[Any] | None:
+    """The entry stored under `key`, or None (no safe cache, no entry, an unreadable entry or one for another key)."""
     directory = private_directory(writable=False)
     if directory is None:
         return None
     import json
 
     try:
-        stored = json.loads((directory / f"{key}.json").read_bytes())
+        stored = json.loads(_entry_file(directory, context).read_bytes())
     except (OSError, ValueError):
         return None
     valid = isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("files"), list)
     return stored["files"] if valid else None
 
 
-def store_rendered(key: str, entry: list[Any]) -> None:
+def store_rendered(key: str, context: Mapping[str, Any], entry: list[Any]) -> None:
     """Store `entry` under `key` atomically (write a private temporary file, then rename); failures are ignored."""
     directory = private_directory(writable=True)
     if directory is None:
@@ -88,7 +96,7 @@ def store_rendered(key: str, entry: list[Any]) -> None:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump({"key": key, "files": entry}, out)
-        os.replace(temporary, directory / f"{key}.json")
+        os.replace(temporary, _entry_file(directory, context))
     except OSError:
         with contextlib.suppress(OSError):
             temporary.unlink()

@@ -61,6 +61,7 @@ def test_a_changed_template_is_rendered_again_not_served_stale(skeleton: Path) -
     template.write_text("howdy [[ name ]]\n")  # same size, same mtime: only the bytes tell
     os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert render_hello(skeleton) == b"howdy world\n"
+    assert len(entries(".json")) == 1  # the new entry replaced the stale one
 
 
 def test_a_changed_copied_file_or_mode_is_not_served_stale(skeleton: Path) -> None:
