@@ -1,13 +1,14 @@
 """A per-user cache for `tkit new`: rendered projects with holes (see partial.py), and Jinja2's
 compiled templates for when those miss.
 
-A rendered entry (one file per feature set) is valid only for a SHA-256 key over everything its output depends on: every skeleton
-file (path, mode, bytes), the features manifest, the non-string context values (the features), the
-names of the string values, tkit's version and the code of the renderer itself. Any change makes a
-new key, so a stale entry is never read. Jinja2 stores each template's code with a checksum of its
-source and recompiles when the source changes. The cache lives in $XDG_CACHE_HOME/tornado-kit
-(default ~/.cache/tornado-kit), is used only when it is a private directory of the current user
-(loading cached code is running it), and a cache that cannot be read or written is simply skipped.
+A rendered entry (one file per feature set) is used only when its stored SHA-256 key matches one
+computed over everything its output depends on: every skeleton file (path, mode, bytes), the
+features manifest, the non-string context values (the features), the names of the string values,
+tkit's version and the code of the renderer itself, so a stale entry is never read. Jinja2 stores
+each template's code with a checksum of its source and recompiles when the source changes. The
+cache lives in $XDG_CACHE_HOME/tornado-kit (default ~/.cache/tornado-kit), is used only when it is
+a private directory of the current user (loading cached code is running it), and a cache that
+cannot be read or written is simply skipped.
 """
 
 from __future__ import annotations
