@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -29,3 +33,15 @@ def wait_for_http(url: str, timeout: float = 15.0) -> int:
             last_error = exc
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
+
+
+def stop_process_group(process: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Signal the process group a test started (start_new_session=True), wait, then SIGKILL what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

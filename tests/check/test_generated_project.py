@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import free_port, wait_for_http
+from support import free_port, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +110,7 @@ def running_app(generated_project: Path, tmp_path_factory: pytest.TempPathFactor
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=60)
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+        stop_process_group(process, timeout=30)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

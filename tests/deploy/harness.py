@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from support import wait_for_http
+from support import stop_process_group, wait_for_http
 
 
 def free_port_block(count: int, attempts: int = 50) -> int:
@@ -75,18 +75,6 @@ def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Pa
         check=True, capture_output=True, timeout=60,
     )
     return cert, key
-
-
-def _stop_group(process: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
-    """Signal a process group we started, wait, then SIGKILL it if it is still there."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 class Supervisor:
@@ -160,7 +148,7 @@ class Supervisor:
         if self.process is None:
             return
         leftovers = list(self.worker_pids().values())
-        _stop_group(self.process, signal.SIGTERM, timeout=60)
+        stop_process_group(self.process, signal.SIGTERM, timeout=60)
         for pid in leftovers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -208,7 +196,7 @@ class Nginx:
     def stop(self) -> None:
         """Graceful quit (SIGQUIT), then SIGKILL to the group if it hangs."""
         if self.process is not None:
-            _stop_group(self.process, signal.SIGQUIT, timeout=20)
+            stop_process_group(self.process, signal.SIGQUIT, timeout=20)
             self.process = None
 
 

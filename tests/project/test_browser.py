@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port, wait_for_http
+from support import free_port, stop_process_group, wait_for_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,12 +40,7 @@ def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(5)
+        stop_process_group(server)
         log.close()
 
 
