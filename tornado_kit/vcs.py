@@ -20,7 +20,9 @@ def init_repository(root: Path, files: Iterable[PurePosixPath]) -> str | None:
     if git is None:
         return "git is not installed; --git skipped (the project is written)"
     tracked = [str(path) for path in files if str(path) not in PRIVATE_FILES]
-    steps = [["init", "--quiet"], ["add", "--", *tracked], ["commit", "--quiet", "--no-verify", "-m", COMMIT_MESSAGE]]
+    # Committing with a pathspec records only tkit's files, whatever else was already staged there.
+    commit = ["commit", "--quiet", "--no-verify", "-m", COMMIT_MESSAGE, "--", *tracked]
+    steps = [["init", "--quiet"], ["add", "--", *tracked], commit]
     env = _environment(git, root)
     for step in steps:
         result = subprocess.run([git, *step], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=60)

@@ -123,6 +123,22 @@ def test_git_makes_a_first_commit_without_the_secret(workdir: Path, tkit: Run) -
     assert secret_of(root) not in subprocess.run(["git", "log", "-p"], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_into_an_existing_repository_commits_only_tkits_files(workdir: Path, tkit: Run) -> None:
+    root = workdir / "mysite"
+    root.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "--quiet"], cwd=root, check=True)
+    (root / "notes.txt").write_text("the user's own work in progress\n")
+    subprocess.run([*git, "add", "notes.txt"], cwd=root, check=True)
+    result = tkit("new", "mysite", "--force", "--git")
+    assert result.exit_code == 0, result.output
+    committed = subprocess.run(["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    assert "pyproject.toml" in committed and "notes.txt" not in committed
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "A  notes.txt" in status.splitlines()  # still staged, as the user left it
+
+
 def test_git_missing_warns_and_still_writes_the_project(workdir: Path, tkit: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(workdir.parent / "empty-bin"))
     result = tkit("new", "mysite", "--git")
