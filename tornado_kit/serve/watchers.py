@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,8 +307,3 @@ def describe_roots(watcher: Watcher, relative_to: Path) -> list[str]:
             shown = str(folder)
         names.append(shown if shown == "." else shown + "/")
     return names
-
-
-def iter_unique(paths: Iterable[Path]) -> list[Path]:
-    """Paths in first-seen order without duplicates."""
-    return list(dict.fromkeys(paths))
