@@ -84,7 +84,7 @@ def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, 
     if cached is not None:
         return cached
     remember = fill_cache and template_cache.private_directory(writable=True) is not None
-    rendered, entry = _render_fresh(files, excluded_files(context, manifest_path), context, remember)
+    rendered, entry = _render_fresh(files, excluded_files(context, manifest), context, remember)
     if entry is not None:
         template_cache.store_rendered(key, context, entry)
     return rendered
@@ -104,13 +104,13 @@ def read_skeleton(skeleton: Path) -> list[SkeletonFile]:
     return sorted(found)
 
 
-def excluded_files(context: Mapping[str, Any], manifest: Path) -> set[str]:
-    """Template paths belonging to features that `context` switches off."""
-    if not manifest.is_file():
+def excluded_files(context: Mapping[str, Any], manifest: bytes) -> set[str]:
+    """Template paths belonging to features that `context` switches off (`manifest`: the features file's bytes)."""
+    if not manifest:
         return set()
     import tomllib
 
-    features = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    features = tomllib.loads(manifest.decode("utf-8"))
     left_out: set[str] = set()
     for feature, table in features.items():
         if not context.get(feature, True):
