@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tornado_kit.errors import BadInput, TkitError
+from tornado_kit.errors import BadInput, ProjectNotFound, TkitError
 from tornado_kit.project import find_project
 
 if TYPE_CHECKING:
     import tornado.web
+
+    from tornado_kit.project import Project
 
 
 class AppLoadError(TkitError):
@@ -32,6 +34,19 @@ def resolve_app_spec(app: str | None, start: Path | None = None) -> tuple[str, P
         return app, (start or Path.cwd()).resolve()
     project = find_project(start)
     return project.app, project.root
+
+
+def resolve_app_and_project(app: str | None, start: Path | None = None) -> tuple[str, Path, Project | None]:
+    """`resolve_app_spec` plus the project around `start` (None only for `--app` outside a project), found once."""
+    try:
+        project = find_project(start)
+    except ProjectNotFound:
+        if not app:
+            raise
+        project = None
+    if app or project is None:
+        return (*resolve_app_spec(app, start), project)
+    return project.app, project.root, project
 
 
 def import_factory(spec: str, root: Path) -> Any:

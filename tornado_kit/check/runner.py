@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tornado_kit.appload import build_app, import_factory, resolve_app_spec
+from tornado_kit.appload import build_app, import_factory, resolve_app_and_project
 from tornado_kit.check.base import REGISTRY, Finding, Level
 from tornado_kit.check.context import (
     CheckContext,
@@ -20,8 +20,7 @@ from tornado_kit.check.context import (
     merged_environment,
 )
 from tornado_kit.check.loading import working_directory
-from tornado_kit.errors import ProjectNotFound, TkitError
-from tornado_kit.project import Project, find_project
+from tornado_kit.errors import TkitError
 
 REDACTED = "********"
 # Variables taken from supervisor's environment= when loading the app for --deploy: the ones that
@@ -56,21 +55,13 @@ def load_check_modules() -> None:
     del app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
 
 
-def project_or_none(root: Path) -> Project | None:
-    """The project at `root`, or None when checking a bare `--app` module."""
-    try:
-        return find_project(root)
-    except ProjectNotFound:
-        return None
-
-
 def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[CheckContext, str]:
     """The context without the app (loaded later, inside the loop) and the app spec."""
-    spec, root = resolve_app_spec(app_spec)
+    spec, root, project = resolve_app_and_project(app_spec)
     env_file = env_file_for(root)
     context = CheckContext(
         root=root,
-        project=project_or_none(root),
+        project=project,
         env=merged_environment(env_file),
         env_file=env_file if env_file.exists() else None,
         deploy_dir=(deploy_dir or root / "deploy").resolve(),

@@ -7,8 +7,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from tornado_kit.errors import ProjectNotFound, TkitError
-from tornado_kit.project import find_project
+from tornado_kit.errors import TkitError
 
 
 class PortInUse(TkitError):
@@ -53,15 +52,9 @@ def make_config(
     poll: bool = False, watch: tuple[Path, ...] = (), ignore: tuple[str, ...] = (),
 ) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
-    from tornado_kit.appload import resolve_app_spec
+    from tornado_kit.appload import resolve_app_and_project
 
-    spec, import_root = resolve_app_spec(app, cwd)
-    try:
-        project = find_project(cwd)
-    except ProjectNotFound:
-        if not app:
-            raise
-        project = None
+    spec, import_root, project = resolve_app_and_project(app, cwd)
     root = project.root if project else import_root
     return ServeConfig(
         app_spec=spec,
