@@ -13,7 +13,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support import free_port, stop_process_group
 
 WRAPPER = '''\
 import importlib, pathlib, tomllib
@@ -65,12 +68,6 @@ class Result:
 
     def fail(self, kind: str) -> None:
         self.failures[kind] = self.failures.get(kind, 0) + 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(port: int, timeout: float = 5.0) -> tuple[int, str]:
@@ -191,15 +188,6 @@ def idle_figures(pid: int, seconds: float = 10.0) -> tuple[int, int, float, int]
     return rss, pss, 100.0 * used / seconds, len(pids)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
@@ -222,7 +210,7 @@ def run_tkit(root: Path, handler: Path, logs: Path, reloads: int) -> tuple[Resul
         result = measure_reloads("tkit serve", port, handler, reloads)
         idle = idle_figures(tkit.pid)
     finally:
-        stop(tkit)
+        stop_process_group(tkit, signal.SIGINT, timeout=10)
     log = (logs / "tkit.log").read_text()
     return result, idle, [float(ms) for ms in re.findall(r"^Reloaded .* in (\d+) ms", log, re.MULTILINE)]
 
@@ -235,7 +223,7 @@ def run_autoreload(root: Path, handler: Path, logs: Path, reloads: int) -> Resul
     try:
         return measure_reloads("tornado autoreload", port, handler, reloads)
     finally:
-        stop(tornado)
+        stop_process_group(tornado, signal.SIGINT, timeout=10)
 
 
 def main() -> None:
