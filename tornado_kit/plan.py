@@ -92,20 +92,12 @@ def _action(target: Path, state: TargetState, file: RenderedFile) -> FileAction:
 def classify(target: Path, relative: PurePosixPath, content: bytes) -> Verb:
     """Compare one file with what is already at target/relative, without following symlinks."""
     current = target
-    for part in relative.parts[:-1]:
+    for index, part in enumerate(relative.parts, start=1):
         current = current / part
         kind = _kind(current)
-        if kind == "missing":
-            return "create"
-        if kind != "dir":
-            return "conflict"
-    destination = target / relative
-    kind = _kind(destination)
-    if kind == "missing":
-        return "create"
-    if kind != "file":
-        return "conflict"
-    return "identical" if destination.read_bytes() == content else "overwrite"
+        if kind != ("file" if index == len(relative.parts) else "dir"):
+            return "create" if kind == "missing" else "conflict"
+    return "identical" if current.read_bytes() == content else "overwrite"
 
 
 def _kind(path: Path) -> str:
