@@ -34,6 +34,16 @@ def retry_after(db: sqlite3.Connection, username: str, address: str, limits: Lim
     return max(waits)
 
 
+def count_attempt(db: sqlite3.Connection, username: str, address: str, limits: Limits) -> int:
+    """Seconds to wait, as retry_after(); when 0, the attempt is counted as a failure at once, in the same
+    transaction, so concurrent guesses cannot all pass the check before any is counted."""
+    db.execute("BEGIN IMMEDIATE")  # no other check may run between ours and our count
+    wait = retry_after(db, username, address, limits)
+    if not wait:
+        record_failure(db, username, address)
+    return wait
+
+
 def record_failure(db: sqlite3.Connection, username: str, address: str) -> None:
     """Count one failed login against the account and the address."""
     now = time.time()
@@ -41,9 +51,14 @@ def record_failure(db: sqlite3.Connection, username: str, address: str) -> None:
     db.executemany("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", rows)
 
 
-def clear_failures(db: sqlite3.Connection, username: str) -> None:
-    """Forget an account's failures after a successful login (the address counter stays)."""
-    db.execute("DELETE FROM login_failures WHERE key = ?", (throttle_keys(username, "")[0],))
+def clear_failures(db: sqlite3.Connection, username: str, address: str) -> None:
+    """After a successful login: forget the account's failures, and take back the address's count of this
+    attempt (its other failures stay)."""
+    account_key, address_key = throttle_keys(username, address)
+    db.execute("DELETE FROM login_failures WHERE key = ?", (account_key,))
+    db.execute(
+        "DELETE FROM login_failures WHERE rowid = (SELECT MAX(rowid) FROM login_failures WHERE key = ?)", (address_key,)
+    )
 
 
 def _wait(db: sqlite3.Connection, key: str, limit: int) -> int:
