@@ -37,9 +37,8 @@ http {{
 """
 
 
-def wrapper_config(nginx: NginxFile, prefix: Path) -> Path:
-    """The file to test: the config itself if it is a whole nginx.conf, else a wrapper around it."""
-    config = stand_in_certificates(nginx, prefix)
+def wrapper_config(nginx: NginxFile, prefix: Path, config: Path) -> Path:
+    """The file to test: `config` (the file or its stand-in copy) if it is a whole nginx.conf, else a wrapper around it."""
     if any(d.name in ("http", "events") for d in nginx.directives):
         return config
     mime = Path("/etc/nginx/mime.types")
@@ -90,7 +89,7 @@ def nginx_binary() -> str | None:
 def nginx_test_errors(nginx: NginxFile, binary: str) -> list[str]:
     """The `[emerg]` lines of `nginx -t` for this file (empty when it passes)."""
     with tempfile.TemporaryDirectory(prefix="tkit-nginx-") as prefix:
-        config = wrapper_config(nginx, Path(prefix))
+        config = wrapper_config(nginx, Path(prefix), stand_in_certificates(nginx, Path(prefix)))
         done = run_tool([binary, "-t", "-q", "-p", prefix, "-e", f"{prefix}/error.log", "-c", str(config)])
     if done is None or done.returncode == 0:
         return []
@@ -120,7 +119,8 @@ def certificates_exist(context: CheckContext) -> Iterator[str]:
 def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:
     """gixy's findings for this file as one-line texts."""
     with tempfile.TemporaryDirectory(prefix="tkit-gixy-") as prefix:
-        config = wrapper_config(nginx, Path(prefix))
+        # The file as written: gixy judges certificate paths too, and never opens them (no stand-in needed).
+        config = wrapper_config(nginx, Path(prefix), nginx.path)
         done = run_tool([binary, "-f", "json", str(config)])
     if done is None:
         return []
