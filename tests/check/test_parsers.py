@@ -143,3 +143,15 @@ def test_tornado_below_the_security_floor_is_an_error(monkeypatch: pytest.Monkey
     monkeypatch.setattr(tornado, "version_info", (6, 4, 2, 0))
     monkeypatch.setattr(tornado, "version", "6.4.2")
     assert list(tornado_recent(context)) == ["installed Tornado 6.4.2 is below the security floor 6.6.0"]
+
+
+def test_body_size_check_skips_a_max_body_size_the_app_itself_refuses(tmp_path: Path) -> None:
+    from tornado_kit.check.nginx_checks import body_sizes_agree
+
+    site = tmp_path / "site.conf"
+    site.write_text("server { client_max_body_size 2m; }\n", encoding="utf-8")
+    nginx = load_nginx(site, include_dirs=())
+    refused = CheckContext(root=tmp_path, project=None, env={"MAX_BODY_SIZE": "lots"}, nginx=[nginx])
+    assert list(body_sizes_agree(refused)) == []  # the app did not load: app.E001 says why
+    valid = CheckContext(root=tmp_path, project=None, env={"MAX_BODY_SIZE": "1048576"}, nginx=[nginx])
+    assert list(body_sizes_agree(valid)) == ["site.conf:1: client_max_body_size 2m (2097152 bytes) but the app's max_body_size is 1048576"]

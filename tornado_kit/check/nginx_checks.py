@@ -112,7 +112,8 @@ def size_in_bytes(text: str) -> int | None:
 @register("deploy.E002", Level.ERROR, "Make nginx client_max_body_size equal MAX_BODY_SIZE (tkit deploy-config writes it from the app's setting).", deploy=True)
 def body_sizes_agree(context: CheckContext) -> Iterator[str]:
     """Two different limits mean confusing 413s from one side or bodies the app then refuses."""
-    app_size = context.settings.get("max_body_size") or int(context.env.get("MAX_BODY_SIZE", "0") or 0)
+    raw = context.env.get("MAX_BODY_SIZE", "")  # used when the app did not load; a value it refuses is skipped (app.E001)
+    app_size = context.settings.get("max_body_size") or (int(raw) if raw.isascii() and raw.isdigit() else 0)
     if not app_size or not context.nginx:
         return
     for nginx in context.nginx:
