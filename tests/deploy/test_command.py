@@ -70,6 +70,7 @@ def test_workers_auto_says_how_it_decided(tmp_path: Path) -> None:
         (["--base-port", "0"], "outside 1-65535"),
         (["--listen", "70000"], "outside 1-65535"),
         (["--listen", "host:80"], "is not an IPv4 address"),
+        (["--listen", "\u00b2"], "--listen must be PORT"),  # a digit to str.isdigit, not to int()
         (["--workers", "2", "--listen", "8002"], "nginx port 8002 is also a worker port (8001-8002)"),
         (["--server-name", "example.com; return 200"], "is not a host name"),
         (["--server-name", "a b"], "is not a host name"),

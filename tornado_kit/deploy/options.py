@@ -154,7 +154,7 @@ def _listen(text: str | None, default_port: int) -> tuple[str | None, int]:
     if not text:
         return None, default_port
     address, _, port_text = text.rpartition(":")
-    if not port_text.isdigit():
+    if not (port_text.isascii() and port_text.isdigit()):
         raise BadInput(f"--listen must be PORT or IPV4-ADDRESS:PORT, not {text!r}")
     port = int(port_text)
     _check_port("--listen", port)
