@@ -155,3 +155,16 @@ def test_body_size_check_skips_a_max_body_size_the_app_itself_refuses(tmp_path: 
     assert list(body_sizes_agree(refused)) == []  # the app did not load: app.E001 says why
     valid = CheckContext(root=tmp_path, project=None, env={"MAX_BODY_SIZE": "1048576"}, nginx=[nginx])
     assert list(body_sizes_agree(valid)) == ["site.conf:1: client_max_body_size 2m (2097152 bytes) but the app's max_body_size is 1048576"]
+
+
+def test_a_non_ascii_digit_in_a_port_or_count_is_not_a_number(tmp_path: Path) -> None:
+    from tornado_kit.check.supervisor_checks import ports_agree
+
+    conf = tmp_path / "site.conf"
+    conf.write_text("[program:site]\ncommand=python -m site --port \u00b2\nnumprocs=\u00b2\n", encoding="utf-8")
+    site = tmp_path / "site.nginx"
+    site.write_text("upstream app { server 127.0.0.1:\u00b2; }\n", encoding="utf-8")
+    processes = load_supervisor(conf)
+    assert len(processes) == 1  # numprocs that is not a number: supervisor's default, 1
+    context = CheckContext(root=tmp_path, project=None, nginx=[load_nginx(site, include_dirs=())], supervisor=processes)
+    assert list(ports_agree(context)) == []

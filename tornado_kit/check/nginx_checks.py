@@ -135,6 +135,6 @@ def upstream_targets(nginx: NginxFile) -> dict[tuple[str, int], str]:
         elif directive.name == "proxy_pass" and directive.args:
             target = directive.args[0].split("://", 1)[-1].split("/", 1)[0]
         host, sep, port = target.rpartition(":")
-        if sep and port.isdigit() and not host.startswith("unix"):
+        if sep and port.isdecimal() and not host.startswith("unix"):
             targets[(host.strip("[]"), int(port))] = nginx.where(directive)
     return targets

@@ -75,7 +75,7 @@ def expand(text: str, variables: dict[str, object]) -> str:
 
 def whole_number(text: str | None, default: int) -> int:
     """An option's integer value, or `default` when it is absent or not a number."""
-    return int(text) if text and text.strip().isdigit() else default
+    return int(text) if text and text.strip().isdecimal() else default
 
 
 def section_processes(parser: configparser.RawConfigParser, section: str, path: Path) -> list[Process]:

@@ -172,7 +172,7 @@ def ports_agree(context: CheckContext) -> Iterator[str]:
     workers = {
         (bind_address(context, process), int(text)): describe(process)
         for process in context.supervisor
-        if (text := process.option_value("--port") or "").isdigit()
+        if (text := process.option_value("--port") or "").isdecimal()
     }
     for (host, port), where in sorted(targets.items()):
         if not any(number == port and same_host(host, address) for address, number in workers):
