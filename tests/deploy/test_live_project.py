@@ -73,6 +73,11 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def user(deployment: Deployment) -> str:
+    return sign_up(deployment)
+
+
+def sign_up(deployment: Deployment) -> str:
+    """A new account, signed up through nginx; its username."""
     name = "user" + secrets.token_hex(3)
     status, headers, body = Browser(deployment.url).submit("/signup", {"username": name, "password": PASSWORD})
     assert status == 302, body
@@ -190,10 +195,12 @@ def test_killing_a_worker_under_load_fails_no_request(deployment: Deployment) ->
     assert set(statuses) == {200}, f"{len(statuses) - statuses.count(200)} of {len(statuses)} requests failed"
 
 
-def test_supervisorctl_stop_lets_logins_in_flight_finish(deployment: Deployment, user: str) -> None:
-    """Last: logins (scrypt, ~0.3 s of CPU each) are in flight on both workers when they are told to stop."""
+def test_supervisorctl_stop_lets_logins_in_flight_finish(deployment: Deployment) -> None:
+    """Last: logins (scrypt, ~0.3 s of CPU each) are in flight on both workers when they are told to stop.
+
+    One account per login: the app's throttle counts concurrent attempts on one account."""
     connections = []
-    for _ in range(6):
+    for user in [sign_up(deployment) for _ in range(6)]:
         browser = Browser(deployment.url)
         assert browser.request("/login")[0] == 200
         body = urllib.parse.urlencode({"username": user, "password": PASSWORD, "_xsrf": browser.cookie("_xsrf")})
