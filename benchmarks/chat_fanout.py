@@ -87,7 +87,9 @@ def summarize(latencies: list[float], busy: float) -> dict[str, float]:
     }
 
 
-def measure(project: Path, folder: Path, workers: int, redis_url: str | None, args: argparse.Namespace) -> dict[str, float]:
+def measure(
+    project: Path, folder: Path, workers: int, redis_url: str | None, args: argparse.Namespace
+) -> dict[str, float]:
     """Start `workers` workers (fresh database), run the rounds, stop everything."""
     database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
     env = {"DATABASE_PATH": str(database), **({"REDIS_URL": redis_url} if redis_url else {})}
@@ -136,7 +138,9 @@ def report(results: list[tuple[str, int, dict[str, Any]]], args: argparse.Namesp
     print(f"chat fan-out: {args.clients} clients, {args.rounds} rounds, each client sends 1 message per round")
     print(f"{'backend':<11} {'workers':>7} {'delivered':>9} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, workers, r in results:
-        print(f"{name:<11} {workers:>7} {r['delivered']:>9} {r['per_second']:>9.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}")
+        print(
+            f"{name:<11} {workers:>7} {r['delivered']:>9} {r['per_second']:>9.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+        )
     base = results[0][2]["per_second"]
     for name, workers, r in results[1:]:
         print(f"{name} x{workers} / in-process x1 throughput ratio: {r['per_second'] / base:.2f}")

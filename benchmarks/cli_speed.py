@@ -95,7 +95,9 @@ def main() -> None:
     tkit = tkit_command()
     import tornado_kit  # byte-compile it as pip does on install (see the module docstring)
 
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(tornado_kit.__file__).parent)], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(tornado_kit.__file__).parent)], check=True, timeout=120
+    )
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "tkit --help": [*tkit, "--help"],
@@ -106,7 +108,9 @@ def main() -> None:
         scratch = Path(tmp)
         results = measure(commands, runs, scratch)
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"tkit = {' '.join(tkit)}; {runs} interleaved runs each after 2 warm-up rounds; Python {sys.version.split()[0]}")
+        print(
+            f"tkit = {' '.join(tkit)}; {runs} interleaved runs each after 2 warm-up rounds; Python {sys.version.split()[0]}"
+        )
         print(f"load average after the runs: {load} ({os.cpu_count()} CPUs; a busy machine inflates every row alike)")
         print_table(results)
         print("\nWhere `tkit new mysite` spends its time (one process, after interpreter start-up):")
@@ -117,7 +121,9 @@ def print_table(results: dict[str, list[tuple[float, float]]]) -> None:
     """Wall median and min, ratio to the baseline, time over it, and the CPU-time median (less sensitive to load)."""
     base_wall = statistics.median(wall for wall, _ in results["python -c pass"])
     base_cpu = statistics.median(cpu for _, cpu in results["python -c pass"])
-    print(f"{'command':<22}{'median':>9}{'min':>9}{'ratio':>8}{'over base':>11}{'cpu':>9}{'cpu ratio':>10}  target (wall)")
+    print(
+        f"{'command':<22}{'median':>9}{'min':>9}{'ratio':>8}{'over base':>11}{'cpu':>9}{'cpu ratio':>10}  target (wall)"
+    )
     for name, timings in results.items():
         median = statistics.median(wall for wall, _ in timings)
         cpu = statistics.median(cpu for _, cpu in timings)

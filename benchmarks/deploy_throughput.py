@@ -78,7 +78,10 @@ def measure(deployment: Deployment, args: argparse.Namespace) -> None:
     for label, path in (("login page", "/login"), ("static file", static)):
         direct = wrk(deployment.worker_url(0) + path, args)
         proxied = wrk(deployment.url + path, args)
-        for name, result in ((f"{label}, 1 worker direct", direct), (f"{label}, nginx + {args.workers} workers", proxied)):
+        for name, result in (
+            (f"{label}, 1 worker direct", direct),
+            (f"{label}, nginx + {args.workers} workers", proxied),
+        ):
             ratio = result.per_second / direct.per_second
             print(f"{name:<34} {result.per_second:>10.0f} {ratio:>9.1f}x {result.error_share:>8.2%}")
 
@@ -94,8 +97,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tk-bench-") as temp:
         workdir = Path(temp)
         new_project("mysite", workdir / "mysite")
-        with Deployment.start(workdir / "mysite", workdir, workers=args.workers, nginx_workers=args.workers) as deployment:
-            print(f"{args.workers} workers, {os.cpu_count()} CPUs, wrk -t{args.threads} -c{args.connections} -d{args.duration}s")
+        with Deployment.start(
+            workdir / "mysite", workdir, workers=args.workers, nginx_workers=args.workers
+        ) as deployment:
+            print(
+                f"{args.workers} workers, {os.cpu_count()} CPUs, wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+            )
             measure(deployment, args)
     return 0
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from support import free_port, stop_process_group
 
-WRAPPER = '''\
+WRAPPER = """\
 import importlib, pathlib, tomllib
 from {package} import tkit_bench
 _SPEC = tomllib.loads((pathlib.Path(__file__).parent / "pyproject.toml").read_text())["tool"]["tkit"]["app"]
@@ -34,13 +34,13 @@ def make_app():
     app = getattr(importlib.import_module(module), attribute)()
     app.add_handlers(r".*", [(r"/tkit-bench", tkit_bench.BenchHandler)])
     return app
-'''
-HANDLER = '''\
+"""
+HANDLER = """\
 import tornado.web
 class BenchHandler(tornado.web.RequestHandler):
     def get(self):
         self.write({version!r})
-'''
+"""
 AUTORELOAD_RUNNER = '''\
 """Tornado's own reloader on the same app: debug-style autoreload, `python -m tkit_bench_autoreload PORT`."""
 import asyncio, sys
@@ -201,7 +201,9 @@ def report(result: Result) -> None:
     )
 
 
-def run_tkit(root: Path, handler: Path, logs: Path, reloads: int) -> tuple[Result, tuple[int, int, float, int], list[float]]:
+def run_tkit(
+    root: Path, handler: Path, logs: Path, reloads: int
+) -> tuple[Result, tuple[int, int, float, int], list[float]]:
     """Reload timings, idle figures and the server's own reported reload times for `tkit serve`."""
     port = free_port()
     command = [sys.executable, "-m", "tornado_kit", "serve", "--port", str(port), "--app", "tkit_bench_app:make_app"]
@@ -235,16 +237,22 @@ def main() -> None:
         root, handler = make_project(Path(temp))
         ours, idle, reported = run_tkit(root, handler, Path(temp), args.reloads)
         theirs = run_autoreload(root, handler, Path(temp), args.reloads)
-    print(f"reload: handler write -> first response with the new code, {args.reloads} reloads, poll every {POLL_EVERY * 1000:.0f} ms")
+    print(
+        f"reload: handler write -> first response with the new code, {args.reloads} reloads, poll every {POLL_EVERY * 1000:.0f} ms"
+    )
     print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     report(ours)
     if reported:
-        print(f"{'':<20} (its own log: first file event -> new process serving, median {statistics.median(reported):.0f} ms)")
+        print(
+            f"{'':<20} (its own log: first file event -> new process serving, median {statistics.median(reported):.0f} ms)"
+        )
     report(theirs)
     ratio = statistics.median(theirs.latencies) / statistics.median(ours.latencies)
     print(f"speed-up (median): {ratio:.1f}x faster than tornado autoreload")
     rss, pss, cpu, count = idle
-    print(f"tkit serve idle: {count} processes, RSS {rss / 1024:.1f} MiB (PSS {pss / 1024:.1f} MiB), CPU {cpu:.2f}% over 10 s")
+    print(
+        f"tkit serve idle: {count} processes, RSS {rss / 1024:.1f} MiB (PSS {pss / 1024:.1f} MiB), CPU {cpu:.2f}% over 10 s"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def wait_for_http(url: str, timeout: float = 15.0) -> int:
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
 
 
-def stop_process_group(process: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+def stop_process_group(
+    process: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15.0
+) -> None:
     """Signal the process group a test started (start_new_session=True), wait, then SIGKILL what is left."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)

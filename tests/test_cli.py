@@ -33,7 +33,9 @@ def test_every_command_has_help_with_an_example() -> None:
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:
-    result = subprocess.run([sys.executable, "-m", "tornado_kit", "--version"], check=False, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "tornado_kit", "--version"], check=False, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0
     assert result.stdout.strip() == f"tkit, version {__version__}"
 

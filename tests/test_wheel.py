@@ -20,7 +20,9 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 def run(*args: str | Path, cwd: Path, timeout: float = 300) -> str:
     """Run a command, failing the test with its output when it fails."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -62,14 +64,23 @@ def installed_venv(tmp_path_factory: pytest.TempPathFactory, checkout_render: di
 
 @pytest.mark.slow
 def test_the_venv_imports_the_wheel_not_the_checkout(installed_venv: Path, tmp_path: Path) -> None:
-    location = run(installed_venv / "bin" / "python", "-c", "import tornado_kit; print(tornado_kit.__file__)", cwd=tmp_path)
+    location = run(
+        installed_venv / "bin" / "python", "-c", "import tornado_kit; print(tornado_kit.__file__)", cwd=tmp_path
+    )
     assert Path(location.strip()).is_relative_to(installed_venv)
-    templates = run(installed_venv / "bin" / "python", "-c", "from tornado_kit.templates import templates_root; print(templates_root())", cwd=tmp_path)
+    templates = run(
+        installed_venv / "bin" / "python",
+        "-c",
+        "from tornado_kit.templates import templates_root; print(templates_root())",
+        cwd=tmp_path,
+    )
     assert Path(templates.strip()).is_relative_to(installed_venv)
 
 
 @pytest.mark.slow
-def test_tkit_new_from_the_wheel_writes_the_complete_project(installed_venv: Path, checkout_render: dict[str, bytes], tmp_path: Path) -> None:
+def test_tkit_new_from_the_wheel_writes_the_complete_project(
+    installed_venv: Path, checkout_render: dict[str, bytes], tmp_path: Path
+) -> None:
     assert not tmp_path.is_relative_to(CHECKOUT)
     output = run(installed_venv / "bin" / "tkit", "new", "mysite", cwd=tmp_path)
     assert "cd mysite && tkit serve --reload" in output
@@ -83,7 +94,17 @@ def test_tkit_new_from_the_wheel_writes_the_complete_project(installed_venv: Pat
 
 @pytest.mark.slow
 def test_the_installed_command_refuses_a_bad_name_with_exit_2(installed_venv: Path, tmp_path: Path) -> None:
-    result = subprocess.run([installed_venv / "bin" / "tkit", "new", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [installed_venv / "bin" / "tkit", "new", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr == "Error: invalid project name 'json': package 'json' would shadow the Python standard library module of that name; try 'my_json'\n"
+    assert (
+        result.stderr
+        == "Error: invalid project name 'json': package 'json' would shadow the Python standard library module of that name; try 'my_json'\n"
+    )
     assert list(tmp_path.iterdir()) == []

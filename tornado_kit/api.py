@@ -35,7 +35,9 @@ class NewProject(NamedTuple):
         return self.plan.with_verb("overwrite")
 
 
-def project_context(name: str, package: str, *, auth: bool = True, websocket: bool = True, redis: bool = False) -> dict[str, object]:
+def project_context(
+    name: str, package: str, *, auth: bool = True, websocket: bool = True, redis: bool = False
+) -> dict[str, object]:
     """Everything the project skeleton is rendered with; the secret is new for every project."""
     return {
         "name": name,

@@ -20,13 +20,38 @@ _SEPARATORS = re.compile(r"[-._]+")
 # Modules a generated project imports or is built and tested with: a package of the same name shadows them.
 DEPENDENCY_NAMES = frozenset(
     {
-        "tornado", "tornado_kit", "tkit", "click", "jinja2", "markupsafe", "watchdog", "pytest", "_pytest",
-        "pluggy", "iniconfig", "packaging", "redis", "setuptools", "pkg_resources", "pip", "wheel",
-        "build", "hatchling", "typing_extensions", "playwright",
+        "tornado",
+        "tornado_kit",
+        "tkit",
+        "click",
+        "jinja2",
+        "markupsafe",
+        "watchdog",
+        "pytest",
+        "_pytest",
+        "pluggy",
+        "iniconfig",
+        "packaging",
+        "redis",
+        "setuptools",
+        "pkg_resources",
+        "pip",
+        "wheel",
+        "build",
+        "hatchling",
+        "typing_extensions",
+        "playwright",
     }
 )
 # sys.stdlib_module_names leaves out the regression-test package `test`; `tests` is the project's own folder.
-RESERVED_NAMES = frozenset(sys.stdlib_module_names) | {"test", "tests", "__main__", "site", "sitecustomize", "usercustomize"}
+RESERVED_NAMES = frozenset(sys.stdlib_module_names) | {
+    "test",
+    "tests",
+    "__main__",
+    "site",
+    "sitecustomize",
+    "usercustomize",
+}
 
 
 class ProjectName(NamedTuple):

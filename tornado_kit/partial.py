@@ -29,19 +29,25 @@ def fill(text: str, holes: list[Hole], context: Mapping[str, Any], filters: Mapp
     return "".join(parts)
 
 
-def _hole_value(hole: Hole, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]) -> str:
+def _hole_value(
+    hole: Hole, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]
+) -> str:
     if hole[0] == "value":
         return str(context[hole[1]])
     return filters[hole[1]](_resolve(hole[2], holes, context, filters))
 
 
-def _resolve(value: Any, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]) -> Any:
+def _resolve(
+    value: Any, holes: list[Hole], context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]
+) -> Any:
     if isinstance(value, str):
         return fill(value, holes, context, filters)
     return [_resolve(item, holes, context, filters) for item in value]
 
 
-def render_with_holes(env: Any, name: str, context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]) -> tuple[str, list[Hole]]:
+def render_with_holes(
+    env: Any, name: str, context: Mapping[str, Any], filters: Mapping[str, Callable[[Any], str]]
+) -> tuple[str, list[Hole]]:
     """Render template `name` with every string value of `context` as a hole; raise NotCacheable if it does not qualify.
 
     `filters` are the filters a hole may pass through, as `fill` applies them (plain str results).
@@ -80,8 +86,21 @@ def _holes_reach_output_only(tree: Any, strings: set[str], deferred: frozenset[s
     """True when the template uses only plain nodes, and every string value flows straight to the output."""
     from jinja2 import nodes
 
-    allowed = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Const, nodes.Name, nodes.If, nodes.Not,
-               nodes.And, nodes.Or, nodes.Concat, nodes.List, nodes.CondExpr, nodes.Filter)
+    allowed = (
+        nodes.Template,
+        nodes.Output,
+        nodes.TemplateData,
+        nodes.Const,
+        nodes.Name,
+        nodes.If,
+        nodes.Not,
+        nodes.And,
+        nodes.Or,
+        nodes.Concat,
+        nodes.List,
+        nodes.CondExpr,
+        nodes.Filter,
+    )
     stack: list[tuple[Any, tuple[Any, ...]]] = [(tree, ())]
     while stack:
         node, parents = stack.pop()

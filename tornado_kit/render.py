@@ -73,7 +73,9 @@ FILTERS: dict[str, Callable[[Any], str]] = {"py": repr, "toml": _toml, "sh": _sh
 FILL_FILTERS: dict[str, Callable[[Any], str]] = {**FILTERS, "e": _escape, "escape": _escape, "tojson": _tojson}
 
 
-def render_project(context: Mapping[str, Any], skeleton: Path | None = None, *, fill_cache: bool = True) -> list[RenderedFile]:
+def render_project(
+    context: Mapping[str, Any], skeleton: Path | None = None, *, fill_cache: bool = True
+) -> list[RenderedFile]:
     """Render every file of the skeleton that the features in `context` keep (fill_cache=False: a dry run writes nowhere)."""
     skeleton = skeleton or templates_root() / "project"
     files = read_skeleton(skeleton)
@@ -142,7 +144,9 @@ def _rendered(path: str, content: bytes, mode: int, context: Mapping[str, Any]) 
     return RenderedFile(target, content, 0o600 if str(target) in PRIVATE_FILES else mode)
 
 
-def _render_fresh(files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool) -> tuple[list[RenderedFile], list[Any] | None]:
+def _render_fresh(
+    files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool
+) -> tuple[list[RenderedFile], list[Any] | None]:
     """Render with Jinja2; also return the cache entry (None when not filling the cache or a template does not qualify)."""
     env = _environment({path: content for path, _, content in files if path.endswith(".jinja")}, fill_cache)
     rendered: list[RenderedFile] = []

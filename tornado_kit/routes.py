@@ -111,7 +111,9 @@ def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route
         name=rule.name,
         handler=f"{handler.__module__}.{handler.__qualname__}",
         methods=methods,
-        login_required=methods if prepare_requires_login(handler) else tuple(m for m in methods if requires_login(getattr(handler, m.lower()))),
+        login_required=methods
+        if prepare_requires_login(handler)
+        else tuple(m for m in methods if requires_login(getattr(handler, m.lower()))),
         websocket=websocket,
         xsrf_exempt=not websocket and (not xsrf_on or overrides_xsrf_check(handler)),
         host=host,
@@ -193,8 +195,11 @@ def guards_anonymous(node: ast.If) -> bool:
 def calls_super_prepare(tree: ast.AST) -> bool:
     """True when the function calls super().prepare()."""
     return any(
-        isinstance(node, ast.Attribute) and node.attr == "prepare" and isinstance(node.value, ast.Call)
-        and isinstance(node.value.func, ast.Name) and node.value.func.id == "super"
+        isinstance(node, ast.Attribute)
+        and node.attr == "prepare"
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "super"
         for node in ast.walk(tree)
     )
 

@@ -25,7 +25,9 @@ def init_repository(root: Path, files: Iterable[PurePosixPath]) -> str | None:
     steps = [["init", "--quiet"], ["add", "--", *tracked], commit]
     env = _environment(git, root)
     for step in steps:
-        result = subprocess.run([git, *step], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [git, *step], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=60
+        )
         if result.returncode != 0:
             detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
             return f"git {step[0]} failed ({detail}); the project is written, without a commit"
@@ -37,7 +39,13 @@ def _environment(git: str, root: Path) -> dict[str, str]:
     env = dict(os.environ)
     for part in ("name", "email"):
         configured = subprocess.run(
-            [git, "config", "--get", f"user.{part}"], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=30
+            [git, "config", "--get", f"user.{part}"],
+            check=False,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         if not configured.stdout.strip() and not env.get(f"GIT_AUTHOR_{part.upper()}"):
             env[f"GIT_AUTHOR_{part.upper()}"] = env[f"GIT_COMMITTER_{part.upper()}"] = _FALLBACK_IDENTITY[part]

@@ -85,7 +85,9 @@ def _clean_staging(staging: Path, *, keep_backups: bool) -> None:
         shutil.rmtree(staging / "new", ignore_errors=True)
         import logging  # only on this rare path: keeps `tkit new` start-up light
 
-        logging.getLogger(__name__).warning("tkit could not restore every overwritten file; the originals are kept in %s", old)
+        logging.getLogger(__name__).warning(
+            "tkit could not restore every overwritten file; the originals are kept in %s", old
+        )
         return
     shutil.rmtree(staging, ignore_errors=True)
 

@@ -72,53 +72,122 @@ def remove_secret(root: Path, secret: str) -> None:
 MUTATIONS: dict[str, tuple[Mutation, bool]] = {
     # id: (mutation, needs --deploy)
     "app.E001": (edit(APP, "    env = read_env()\n", "    raise RuntimeError('broken factory')\n"), False),
-    "templates.E001": (edit(LOGIN, "<input name=\"q\">", "{% if q %}<input name=\"q\">"), False),
+    "templates.E001": (edit(LOGIN, '<input name="q">', '{% if q %}<input name="q">'), False),
     "templates.E002": (edit(LOGIN, "  {% module xsrf_form_html() %}\n", ""), False),
-    "websocket.E001": (edit(APP, "    def on_message", "    def check_origin(self, origin: str) -> bool:\n        return True\n\n    def on_message"), False),
-    "routes.W001": (edit(APP, '            tornado.web.url(r"/login"', '            (r"/(.*)", Login),\n            tornado.web.url(r"/login"'), False),
+    "websocket.E001": (
+        edit(
+            APP,
+            "    def on_message",
+            "    def check_origin(self, origin: str) -> bool:\n        return True\n\n    def on_message",
+        ),
+        False,
+    ),
+    "routes.W001": (
+        edit(
+            APP,
+            '            tornado.web.url(r"/login"',
+            '            (r"/(.*)", Login),\n            tornado.web.url(r"/login"',
+        ),
+        False,
+    ),
     "routes.W002": (edit(APP, 'name="note"', 'name="login"'), False),
     "security.E001": (set_env("DEBUG=1"), True),
-    "security.E002": (edit(APP, "        xsrf_cookies=True,", "        xsrf_cookies=True,\n        serve_traceback=True,"), True),
+    "security.E002": (
+        edit(APP, "        xsrf_cookies=True,", "        xsrf_cookies=True,\n        serve_traceback=True,"),
+        True,
+    ),
     "security.E003": (remove_secret, True),
     "security.E004": (chain(remove_secret, set_env("COOKIE_SECRET=Zq8#xT2!mK9$wL4@")), True),
-    "security.E005": (chain(remove_secret, set_env("COOKIE_SECRET=please-change-me-to-something-random-0123456789")), True),
+    "security.E005": (
+        chain(remove_secret, set_env("COOKIE_SECRET=please-change-me-to-something-random-0123456789")),
+        True,
+    ),
     "security.E006": (commit_env, True),
     "security.E007": (lambda root, secret: (root / ".env").chmod(0o644), True),
     "security.E008": (edit(APP, "xsrf_cookies=True,", "xsrf_cookies=False,"), True),
     "security.W009": (edit(APP, "cross_origin_protection=True,", "cross_origin_protection=False,"), True),
     "security.E010": (edit(APP, "        login_url=", "        autoescape=None,\n        login_url="), True),
     "security.E012": (edit(APP, 'httponly=True, samesite="Lax", ', ""), True),
-    "security.E013": (chain(set_env("HTTPS=1"), edit(APP, '{"secure": https, "samesite": "Lax"}', '{"samesite": "Lax"}')), True),
+    "security.E013": (
+        chain(set_env("HTTPS=1"), edit(APP, '{"secure": https, "samesite": "Lax"}', '{"samesite": "Lax"}')),
+        True,
+    ),
     "websocket.W001": (edit(APP, "        websocket_max_message_size=65536,\n", ""), True),
     "websocket.W002": (edit(APP, "        websocket_ping_interval=30,\n", ""), True),
-    "deploy.E001": (edit(APP, "        max_body_size=int(env.get(\"MAX_BODY_SIZE\", \"1048576\")),\n", ""), True),
+    "deploy.E001": (edit(APP, '        max_body_size=int(env.get("MAX_BODY_SIZE", "1048576")),\n', ""), True),
     "deploy.E002": (edit(NGINX, "client_max_body_size 1m;", "client_max_body_size 10m;"), True),
     "deploy.W003": (lambda root, secret: (root / NGINX).unlink(), True),
     "deploy.E004": (edit(NGINX, "    location / {", "    location / "), True),
     "deploy.E005": (edit(SUPERVISOR, "--address 127.0.0.1", "--address 0.0.0.0"), True),
-    "deploy.W007": (chain(edit(SUPERVISOR, "--address 127.0.0.1", "--address 10.0.0.11"), edit(NGINX, "server 127.0.0.1:", "server 10.0.0.11:")), True),
-    "deploy.E006": (edit(NGINX, "    server 127.0.0.1:8002;", "    server 127.0.0.1:8002;\n    server 127.0.0.1:8003;"), True),
+    "deploy.W007": (
+        chain(
+            edit(SUPERVISOR, "--address 127.0.0.1", "--address 10.0.0.11"),
+            edit(NGINX, "server 127.0.0.1:", "server 10.0.0.11:"),
+        ),
+        True,
+    ),
+    "deploy.E006": (
+        edit(NGINX, "    server 127.0.0.1:8002;", "    server 127.0.0.1:8002;\n    server 127.0.0.1:8003;"),
+        True,
+    ),
     "supervisor.E001": (edit(SUPERVISOR, f"user={PACKAGE}\n", ""), True),
     "supervisor.E002": (edit(SUPERVISOR, "killasgroup=true\n", ""), True),
     "supervisor.E003": (edit(SUPERVISOR, "stopwaitsecs=15", "stopwaitsecs=10"), True),
-    "supervisor.E004": (edit(SUPERVISOR, 'environment=PYTHONUNBUFFERED="1"', 'environment=PYTHONUNBUFFERED="1",DEBUG="1"'), True),
-    "supervisor.E005": (lambda root, secret: replace(root / SUPERVISOR, 'environment=PYTHONUNBUFFERED="1"', f'environment=PYTHONUNBUFFERED="1",APP_KEY="{secret}"'), True),
-    "nginx.E001": (edit(NGINX, "        proxy_pass http://goodapp_app;\n    }\n}", "        proxy_set_header X-Request-Id $request_id;\n        proxy_pass http://goodapp_app;\n    }\n}"), True),
+    "supervisor.E004": (
+        edit(SUPERVISOR, 'environment=PYTHONUNBUFFERED="1"', 'environment=PYTHONUNBUFFERED="1",DEBUG="1"'),
+        True,
+    ),
+    "supervisor.E005": (
+        lambda root, secret: replace(
+            root / SUPERVISOR,
+            'environment=PYTHONUNBUFFERED="1"',
+            f'environment=PYTHONUNBUFFERED="1",APP_KEY="{secret}"',
+        ),
+        True,
+    ),
+    "nginx.E001": (
+        edit(
+            NGINX,
+            "        proxy_pass http://goodapp_app;\n    }\n}",
+            "        proxy_set_header X-Request-Id $request_id;\n        proxy_pass http://goodapp_app;\n    }\n}",
+        ),
+        True,
+    ),
     "nginx.W002": (edit(NGINX, "    proxy_set_header X-Scheme $scheme;\n", ""), True),
     "nginx.E003": (edit(NGINX, "proxy_set_header Host $host;", "proxy_set_header Host $http_host;"), True),
     "nginx.E004": (edit(NGINX, "location /static/ {", "location /static {"), True),
     "nginx.W005": (edit(NGINX, "    server_tokens off;\n", ""), True),
-    "nginx.E006": (edit(NGINX, "    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection $connection_upgrade;\n", ""), True),
+    "nginx.E006": (
+        edit(
+            NGINX,
+            "    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection $connection_upgrade;\n",
+            "",
+        ),
+        True,
+    ),
 }
 # Findings that rightly come with a mutation (gixy sees some problems too; a location with its own
 # proxy_set_header loses X-Scheme as well as the required headers; DEBUG=1 in supervisor reaches the app).
-ALSO_FOUND = {"supervisor.E004": {"security.E001"}, "nginx.E001": {"nginx.W002"}, "nginx.E003": {"nginx.W101"}, "nginx.E004": {"nginx.W101"}, "nginx.W005": {"nginx.W101"}}
+ALSO_FOUND = {
+    "supervisor.E004": {"security.E001"},
+    "nginx.E001": {"nginx.W002"},
+    "nginx.E003": {"nginx.W101"},
+    "nginx.E004": {"nginx.W101"},
+    "nginx.W005": {"nginx.W101"},
+}
 TOOL_MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "nginx.E100": ("nginx", edit(NGINX, "        expires 1y;", "        expires 1y;\n        proxy_buffering maybe;")),
-    "nginx.W101": ("gixy", chain(
-        edit(NGINX, "    server_tokens off;\n", "    server_tokens off;\n    add_header X-Frame-Options DENY always;\n"),
-        edit(NGINX, "        expires 1y;", "        expires 1y;\n        add_header Cache-Control public;"),
-    )),
+    "nginx.W101": (
+        "gixy",
+        chain(
+            edit(
+                NGINX,
+                "    server_tokens off;\n",
+                "    server_tokens off;\n    add_header X-Frame-Options DENY always;\n",
+            ),
+            edit(NGINX, "        expires 1y;", "        expires 1y;\n        add_header Cache-Control public;"),
+        ),
+    ),
 }
 
 
@@ -126,7 +195,15 @@ def run_tkit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m tornado_kit ARGS` in `root`, as a user would run it."""
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("COOKIE_SECRET", None)
-    return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=root, env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "tornado_kit", *args],
+        check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def finding_ids(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -195,7 +272,11 @@ def test_deploy_checks_are_not_run_without_deploy(pristine: tuple[Path, str], tm
 
 def test_secret_is_redacted_even_from_an_exception_message(pristine: tuple[Path, str], tmp_path: Path) -> None:
     root, secret = fresh_copy(pristine, tmp_path)
-    replace(root / APP, "    env = read_env()\n", "    env = read_env()\n    raise ValueError('bad key ' + env['COOKIE_SECRET'])\n")
+    replace(
+        root / APP,
+        "    env = read_env()\n",
+        "    env = read_env()\n    raise ValueError('bad key ' + env['COOKIE_SECRET'])\n",
+    )
     result = run_tkit(root, "check")
     assert result.returncode == 1
     assert "app.E001" in result.stdout and "bad key ********" in result.stdout

@@ -25,7 +25,15 @@ def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     make_app creates)."""
     with tempfile.TemporaryDirectory(prefix="tkit-check-db-") as scratch:
         env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_PATH": f"{scratch}/app.sqlite3"}
-        return subprocess.run([sys.executable, "-m", "tornado_kit", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "tornado_kit", *args],
+            check=False,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
 
 def project_secret(root: Path) -> str:
@@ -55,9 +63,27 @@ def test_dev_checks_pass(generated_project: Path) -> None:
 
 
 def test_deploy_checks_pass_on_the_rendered_deploy_files(generated_project: Path, tmp_path: Path) -> None:
-    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--server-name", "example.com", "--out", str(tmp_path / "deploy"))
+    rendered = tkit(
+        generated_project,
+        "deploy-config",
+        "--workers",
+        "2",
+        "--server-name",
+        "example.com",
+        "--out",
+        str(tmp_path / "deploy"),
+    )
     assert rendered.returncode == 0, rendered.stderr
-    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(tmp_path / "deploy"), "--fail-level", "info", "--json")
+    result = tkit(
+        generated_project,
+        "check",
+        "--deploy",
+        "--deploy-dir",
+        str(tmp_path / "deploy"),
+        "--fail-level",
+        "info",
+        "--json",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["findings"] == []
     assert project_secret(generated_project) not in result.stdout + result.stderr
@@ -66,11 +92,41 @@ def test_deploy_checks_pass_on_the_rendered_deploy_files(generated_project: Path
 def test_deploy_checks_pass_with_tls(generated_project: Path, tmp_path: Path) -> None:
     cert, key = tmp_path / "site.pem", tmp_path / "site.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=example.com", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=120,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=example.com",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     out = tmp_path / "deploy"
-    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--server-name", "example.com", "--tls-cert", str(cert), "--tls-key", str(key), "--out", str(out))
+    rendered = tkit(
+        generated_project,
+        "deploy-config",
+        "--workers",
+        "2",
+        "--server-name",
+        "example.com",
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        "--out",
+        str(out),
+    )
     assert rendered.returncode == 0, rendered.stderr
     result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--fail-level", "warning", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -101,10 +157,18 @@ def test_route_flags(routes: dict[str, dict[str, Any]]) -> None:
 def running_app(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The generated app served for real (`python -m mysite`), its database outside the project."""
     port = free_port()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_PATH": str(tmp_path_factory.mktemp("db") / "app.sqlite3")}
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DATABASE_PATH": str(tmp_path_factory.mktemp("db") / "app.sqlite3"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "mysite", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=generated_project, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=generated_project,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=60)
@@ -141,14 +205,27 @@ def test_login_flags_match_what_the_server_does(routes: dict[str, dict[str, Any]
 
 def test_multi_host_deploy_passes_with_a_firewall_warning(generated_project: Path, tmp_path: Path) -> None:
     out = tmp_path / "deploy"
-    rendered = tkit(generated_project, "deploy-config", "--workers", "2", "--hosts", "10.0.0.11,10.0.0.12", "--server-name", "example.com", "--out", str(out))
+    rendered = tkit(
+        generated_project,
+        "deploy-config",
+        "--workers",
+        "2",
+        "--hosts",
+        "10.0.0.11,10.0.0.12",
+        "--server-name",
+        "example.com",
+        "--out",
+        str(out),
+    )
     assert rendered.returncode == 0, rendered.stderr
     result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     finding_ids = [f["id"] for f in json.loads(result.stdout)["findings"]]
     assert finding_ids == ["deploy.W007", "deploy.W007"], result.stdout
     supervisor = out / "supervisor" / "mysite-10.0.0.12.conf"
-    supervisor.write_text(supervisor.read_text(encoding="utf-8").replace("--address 10.0.0.12", "--address 10.0.0.13"), encoding="utf-8")
+    supervisor.write_text(
+        supervisor.read_text(encoding="utf-8").replace("--address 10.0.0.12", "--address 10.0.0.13"), encoding="utf-8"
+    )
     moved = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
     assert moved.returncode == 1
     messages = [f["message"] for f in json.loads(moved.stdout)["findings"] if f["id"] == "deploy.E006"]

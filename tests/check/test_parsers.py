@@ -74,7 +74,9 @@ def test_hand_written_nginx_config_parses_with_quotes_regexes_and_comments() -> 
     assert (bot_rule.name, bot_rule.args) == ("~*(googlebot|bingbot)", ["1"])
 
 
-@pytest.mark.parametrize("broken", ["server { listen 80;", "server { listen 80; }}", "server { listen 80 }", "set $a 'open;"])
+@pytest.mark.parametrize(
+    "broken", ["server { listen 80;", "server { listen 80; }}", "server { listen 80 }", "set $a 'open;"]
+)
 def test_broken_nginx_syntax_is_an_error_not_a_crash(broken: str) -> None:
     with pytest.raises(NginxSyntaxError):
         parse_nginx(broken)
@@ -154,7 +156,9 @@ def test_body_size_check_skips_a_max_body_size_the_app_itself_refuses(tmp_path: 
     refused = CheckContext(root=tmp_path, project=None, env={"MAX_BODY_SIZE": "lots"}, nginx=[nginx])
     assert list(body_sizes_agree(refused)) == []  # the app did not load: app.E001 says why
     valid = CheckContext(root=tmp_path, project=None, env={"MAX_BODY_SIZE": "1048576"}, nginx=[nginx])
-    assert list(body_sizes_agree(valid)) == ["site.conf:1: client_max_body_size 2m (2097152 bytes) but the app's max_body_size is 1048576"]
+    assert list(body_sizes_agree(valid)) == [
+        "site.conf:1: client_max_body_size 2m (2097152 bytes) but the app's max_body_size is 1048576"
+    ]
 
 
 def test_a_non_ascii_digit_in_a_port_or_count_is_not_a_number(tmp_path: Path) -> None:

@@ -70,9 +70,27 @@ def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Pa
     """A throwaway self-signed certificate and key made with `openssl`."""
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={common_name}",
-         "-addext", f"subjectAltName=DNS:{common_name}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={common_name}",
+            "-addext",
+            f"subjectAltName=DNS:{common_name}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return cert, key
 
@@ -108,7 +126,13 @@ class Supervisor:
 
     def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run `supervisorctl -c CONFIG ARGS...` (exit status not checked: `status` exits 3 if one is down)."""
-        return subprocess.run(["supervisorctl", "-c", str(self.config), *args], check=False, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            ["supervisorctl", "-c", str(self.config), *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def status(self) -> dict[str, tuple[str, int | None]]:
         """{process name: (state, pid or None)} as supervisorctl reports it."""
@@ -169,7 +193,9 @@ class Nginx:
     def _config_text(self, server_file: Path, worker_processes: int) -> str:
         p = self.prefix
         user = "user root;\n" if os.geteuid() == 0 else ""  # root's workers would run as nobody: no access to tmp
-        temp_paths = "".join(f"{kind}_temp_path {p}/tmp/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        temp_paths = "".join(
+            f"{kind}_temp_path {p}/tmp/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         return (
             f"{user}worker_processes {worker_processes};\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n"
             "events { worker_connections 4096; }\n"
@@ -179,14 +205,22 @@ class Nginx:
 
     def check(self) -> subprocess.CompletedProcess[str]:
         """`nginx -t` on the wrapper config."""
-        return subprocess.run(["nginx", "-t", "-p", str(self.prefix), "-c", str(self.config)], check=False, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            ["nginx", "-t", "-p", str(self.prefix), "-c", str(self.config)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def start(self, timeout: float = 20.0) -> None:
         """Start nginx in the foreground of its own session and wait for its port."""
         with (self.prefix / "stdout.log").open("wb") as log:
             self.process = subprocess.Popen(
                 ["nginx", "-p", str(self.prefix), "-c", str(self.config), "-g", "daemon off;"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             wait_for_port(self.port, timeout)
@@ -250,9 +284,28 @@ def render_configs(
     """Run `tkit deploy-config` for loopback ports, as the current user, the way a user would."""
     log_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "tornado_kit", "deploy-config", "--app-dir", str(project), "--out", str(out),
-        "--workers", str(workers), "--base-port", str(base_port), "--listen", f"127.0.0.1:{listen_port}",
-        "--server-name", "127.0.0.1,localhost", "--user", getpass.getuser(), "--log-dir", str(log_dir), "--force", *extra,
+        sys.executable,
+        "-m",
+        "tornado_kit",
+        "deploy-config",
+        "--app-dir",
+        str(project),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--base-port",
+        str(base_port),
+        "--listen",
+        f"127.0.0.1:{listen_port}",
+        "--server-name",
+        "127.0.0.1,localhost",
+        "--user",
+        getpass.getuser(),
+        "--log-dir",
+        str(log_dir),
+        "--force",
+        *extra,
     ]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:

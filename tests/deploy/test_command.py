@@ -24,7 +24,11 @@ def run(project: Path, out: Path, *args: str) -> tuple[int, str, str]:
 
 
 def tree(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): p.read_text() for p in sorted(path.rglob("*")) if p.is_file()} if path.exists() else {}
+    return (
+        {str(p.relative_to(path)): p.read_text() for p in sorted(path.rglob("*")) if p.is_file()}
+        if path.exists()
+        else {}
+    )
 
 
 def test_writes_three_files_and_prints_the_install_steps(tmp_path: Path) -> None:
@@ -137,7 +141,9 @@ def test_more_than_one_worker_without_redis_warns_what_to_set(tmp_path: Path) ->
     assert "Warning: 2 workers but no REDIS_URL" in stderr
 
 
-def test_redis_url_in_env_file_or_environment_silences_the_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redis_url_in_env_file_or_environment_silences_the_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with_redis = make_project(tmp_path / "a", env="REDIS_URL=redis://127.0.0.1:6379/0\n")
     assert "REDIS_URL" not in run(with_redis, tmp_path / "out-a", "--workers", "2")[2]
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -150,13 +156,17 @@ def test_a_project_without_websockets_needs_no_redis(tmp_path: Path) -> None:
 
 
 def test_server_name_missing_from_allowed_hosts_warns(tmp_path: Path) -> None:
-    _, _, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", "--workers", "1", "--server-name", "example.com")
+    _, _, stderr = run(
+        make_project(tmp_path / "site"), tmp_path / "out", "--workers", "1", "--server-name", "example.com"
+    )
     assert "ALLOWED_HOSTS" in stderr and "example.com" in stderr
 
 
 def test_hosts_render_one_supervisor_file_per_host_and_a_shared_readme(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, stdout, stderr = run(make_project(tmp_path / "site"), out, "--workers", "2", "--hosts", "10.0.0.11,app2.internal")
+    code, stdout, stderr = run(
+        make_project(tmp_path / "site"), out, "--workers", "2", "--hosts", "10.0.0.11,app2.internal"
+    )
     assert code == 0
     files = tree(out)
     assert {"supervisor/mysite-10.0.0.11.conf", "supervisor/mysite-app2.internal.conf"} <= set(files)

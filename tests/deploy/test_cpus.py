@@ -56,20 +56,26 @@ def test_cgroup_v2_quota_lowers_and_rounds_up(tmp_path: Path) -> None:
 
 
 def test_cgroup_v2_quota_on_a_parent_applies(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "proc/self/cgroup": "0::/a/b\n",
-        "sys/fs/cgroup/a/cpu.max": "100000 100000\n",
-        "sys/fs/cgroup/a/b/cpu.max": "max 100000\n",
-    })
+    write(
+        tmp_path,
+        {
+            "proc/self/cgroup": "0::/a/b\n",
+            "sys/fs/cgroup/a/cpu.max": "100000 100000\n",
+            "sys/fs/cgroup/a/b/cpu.max": "max 100000\n",
+        },
+    )
     assert usable_cpus(root=tmp_path, affinity=4).count == 1
 
 
 def test_cgroup_v1_quota_in_a_container(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "proc/self/cgroup": "3:cpu,cpuacct:/docker/abc\n",
-        "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
-        "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
-    })
+    write(
+        tmp_path,
+        {
+            "proc/self/cgroup": "3:cpu,cpuacct:/docker/abc\n",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "200000\n",
+            "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
+        },
+    )
     result = usable_cpus(root=tmp_path, affinity=16)
     assert result.count == 2
     assert "cpu.cfs_quota_us" in result.reason

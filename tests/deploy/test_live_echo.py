@@ -97,7 +97,9 @@ def test_websocket_through_nginx_only_on_websocket_paths(deployment: Deployment)
 
 async def check_websockets(deployment: Deployment) -> None:
     ws_url = deployment.url.replace("http", "ws")
-    connection = await websocket_connect(HTTPRequest(f"{ws_url}/ws/echo", headers={"Origin": deployment.url}, connect_timeout=30))
+    connection = await websocket_connect(
+        HTTPRequest(f"{ws_url}/ws/echo", headers={"Origin": deployment.url}, connect_timeout=30)
+    )
     try:
         await connection.write_message("hello")
         reply = json.loads(await connection.read_message())  # type: ignore[arg-type]
@@ -105,7 +107,9 @@ async def check_websockets(deployment: Deployment) -> None:
     finally:
         connection.close()
     with pytest.raises(HTTPClientError) as refused:  # the app has a socket here, but nginx does not upgrade it
-        await websocket_connect(HTTPRequest(f"{ws_url}/plain/echo", headers={"Origin": deployment.url}, connect_timeout=30))
+        await websocket_connect(
+            HTTPRequest(f"{ws_url}/plain/echo", headers={"Origin": deployment.url}, connect_timeout=30)
+        )
     assert refused.value.code == 400
 
 

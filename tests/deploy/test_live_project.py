@@ -124,7 +124,9 @@ def test_chat_over_websocket_through_nginx(deployment: Deployment, user: str) ->
 
 async def chat_roundtrip(deployment: Deployment, cookie: str, user: str) -> None:
     url = deployment.url.replace("http", "ws") + "/ws/chat"
-    request = HTTPRequest(url, headers={"Cookie": cookie, "Origin": deployment.url}, connect_timeout=30, request_timeout=30)
+    request = HTTPRequest(
+        url, headers={"Cookie": cookie, "Origin": deployment.url}, connect_timeout=30, request_timeout=30
+    )
     connection = await websocket_connect(request)
     try:
         welcome = json.loads(await asyncio.wait_for(connection.read_message(), 30))  # type: ignore[arg-type]
@@ -181,7 +183,10 @@ def test_killing_a_worker_under_load_fails_no_request(deployment: Deployment) ->
         time.sleep(1.0)
         os.kill(victim_pid, signal.SIGKILL)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and deployment.supervisor.worker_pids().get(victim_name, victim_pid) == victim_pid:
+        while (
+            time.monotonic() < deadline
+            and deployment.supervisor.worker_pids().get(victim_name, victim_pid) == victim_pid
+        ):
             time.sleep(0.2)
         time.sleep(2.0)
     finally:
@@ -204,8 +209,10 @@ def test_supervisorctl_stop_lets_logins_in_flight_finish(deployment: Deployment)
         browser = Browser(deployment.url)
         assert browser.request("/login")[0] == 200
         body = urllib.parse.urlencode({"username": user, "password": PASSWORD, "_xsrf": browser.cookie("_xsrf")})
-        headers = {"Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies),
-                   "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            "Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         connection = http.client.HTTPConnection("127.0.0.1", deployment.nginx.port, timeout=60)
         connections.append((connection, body, headers))
     for connection, body, headers in connections:  # every request is sent before the stop begins

@@ -37,7 +37,9 @@ def debian_nginx_test(tmp_path: Path, drop_in: Path) -> subprocess.CompletedProc
     text = text.replace("include /etc/nginx/sites-enabled/*;", "")
     main = tmp_path / "nginx.conf"
     main.write_text(text)
-    return subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], check=False, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], check=False, capture_output=True, text=True, timeout=60
+    )
 
 
 def gixy(path: Path) -> list[dict[str, object]]:
@@ -48,7 +50,9 @@ def gixy(path: Path) -> list[dict[str, object]]:
 def gixy_in_http_context(drop_in: Path) -> list[dict[str, object]]:
     """gixy on a main config that includes the drop-in inside `http {}`, where it is installed."""
     main = drop_in.with_name("gixy-main.conf")
-    main.write_text(f"worker_rlimit_nofile 4096;\nevents {{ worker_connections 1024; }}\nhttp {{\ninclude {drop_in};\n}}\n")
+    main.write_text(
+        f"worker_rlimit_nofile 4096;\nevents {{ worker_connections 1024; }}\nhttp {{\ninclude {drop_in};\n}}\n"
+    )
     return gixy(main)
 
 
@@ -103,8 +107,21 @@ def test_tkit_check_deploy_finds_nothing_to_warn_about(tmp_path: Path, tls: bool
 
     project = tmp_path / "mysite"
     new_project("mysite", project)
-    tls_args = [f"--tls-{kind}={path}" for kind, path in zip(("cert", "key"), self_signed_certificate(tmp_path, "localhost"))] if tls else []
+    tls_args = (
+        [f"--tls-{kind}={path}" for kind, path in zip(("cert", "key"), self_signed_certificate(tmp_path, "localhost"))]
+        if tls
+        else []
+    )
     tkit = [sys.executable, "-m", "tornado_kit"]
-    subprocess.run([*tkit, "deploy-config", "--workers", "2", *tls_args], cwd=project, check=True, capture_output=True, timeout=60)
-    result = subprocess.run([*tkit, "check", "--deploy", "--fail-level", "warning"], cwd=project, check=False, capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [*tkit, "deploy-config", "--workers", "2", *tls_args], cwd=project, check=True, capture_output=True, timeout=60
+    )
+    result = subprocess.run(
+        [*tkit, "check", "--deploy", "--fail-level", "warning"],
+        cwd=project,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,19 +16,35 @@ from tornado_kit.project import Project
 
 GOLDEN = Path(__file__).parent / "golden"
 PROXY_HEADERS = {
-    "Host": "$host", "X-Real-IP": "$remote_addr", "X-Forwarded-For": "$remote_addr",
-    "X-Scheme": "$scheme", "X-Forwarded-Proto": "$scheme",
+    "Host": "$host",
+    "X-Real-IP": "$remote_addr",
+    "X-Forwarded-For": "$remote_addr",
+    "X-Scheme": "$scheme",
+    "X-Forwarded-Proto": "$scheme",
 }
 
 
 def options(root: str = "/srv/mysite", **changes: object) -> DeployOptions:
     """Options as build_options would make them, with fixed paths so the output is reproducible."""
-    project = Project(Path(root), "mysite", "mysite", "mysite.app:make_app", ("/ws/",), Path(root) / "mysite/static", "/static/")
+    project = Project(
+        Path(root), "mysite", "mysite", "mysite.app:make_app", ("/ws/",), Path(root) / "mysite/static", "/static/"
+    )
     values: dict[str, object] = {
-        "project": project, "app": AppSettings(2_000_000, 10.0, None, ("example.com",)),
-        "python": Path(root) / ".venv/bin/python", "workers": CpuCount(2, "test"), "base_port": 8001, "bind": "127.0.0.1",
-        "hosts": (), "server_names": ("example.com", "www.example.com"), "listen_address": None, "http_port": 80,
-        "https_port": 443, "tls_cert": None, "tls_key": None, "user": "www-data", "log_dir": Path("/var/log/supervisor"),
+        "project": project,
+        "app": AppSettings(2_000_000, 10.0, None, ("example.com",)),
+        "python": Path(root) / ".venv/bin/python",
+        "workers": CpuCount(2, "test"),
+        "base_port": 8001,
+        "bind": "127.0.0.1",
+        "hosts": (),
+        "server_names": ("example.com", "www.example.com"),
+        "listen_address": None,
+        "http_port": 80,
+        "https_port": 443,
+        "tls_cert": None,
+        "tls_key": None,
+        "user": "www-data",
+        "log_dir": Path("/var/log/supervisor"),
         "out": Path(root) / "deploy",
     }
     values.update(changes)
@@ -56,7 +72,9 @@ def walk(node: Directive) -> list[Directive]:
 
 @pytest.mark.parametrize("name", ["plain", "tls", "hosts"])
 def test_golden_files(name: str) -> None:
-    rendered = render_deploy({"plain": options(), "tls": tls_options(), "hosts": options(hosts=("10.0.0.11", "10.0.0.12"))}[name])
+    rendered = render_deploy(
+        {"plain": options(), "tls": tls_options(), "hosts": options(hosts=("10.0.0.11", "10.0.0.12"))}[name]
+    )
     for relative, text in rendered.items():
         golden = GOLDEN / name / relative
         if os.environ.get("UPDATE_GOLDEN"):
@@ -77,7 +95,12 @@ def test_hosts_give_one_upstream_across_every_host_and_worker() -> None:
     config = parse(render_deploy(options(hosts=("10.0.0.11", "10.0.0.12")))["nginx/mysite.conf"])
     upstreams = config.find("upstream")
     assert len(upstreams) == 1
-    assert [a[0] for a in upstreams[0].values("server")] == ["10.0.0.11:8001", "10.0.0.11:8002", "10.0.0.12:8001", "10.0.0.12:8002"]
+    assert [a[0] for a in upstreams[0].values("server")] == [
+        "10.0.0.11:8001",
+        "10.0.0.11:8002",
+        "10.0.0.12:8001",
+        "10.0.0.12:8002",
+    ]
 
 
 @pytest.mark.parametrize("make", [options, tls_options])
@@ -99,12 +122,16 @@ def test_upgrade_only_on_websocket_paths() -> None:
     headers = {args[0]: args[1] for args in server.values("proxy_set_header")}
     assert headers["Upgrade"] == "$mysite_upgrade" and headers["Connection"] == "$mysite_connection"
     assert server.values("set") == [["$mysite_upgrade", ""]]
-    upgrading = [loc.args for loc in server.find("location") if ["$mysite_upgrade", "$http_upgrade"] in loc.values("set")]
+    upgrading = [
+        loc.args for loc in server.find("location") if ["$mysite_upgrade", "$http_upgrade"] in loc.values("set")
+    ]
     assert upgrading == [["/ws/"]]
     ws = next(loc for loc in server.find("location") if loc.args == ["/ws/"])
     assert ws.values("proxy_read_timeout") == [["1h"]]
     connection_map = next(m for m in config.find("map") if m.args == ["$mysite_upgrade", "$mysite_connection"])
-    assert connection_map.values("default") == [["upgrade"]] and ["", ""] in [[c.name, *c.args] for c in connection_map.children or []]
+    assert connection_map.values("default") == [["upgrade"]] and ["", ""] in [
+        [c.name, *c.args] for c in connection_map.children or []
+    ]
 
 
 def test_static_served_by_nginx_with_long_cache_for_versioned_urls_and_no_if() -> None:
@@ -126,7 +153,9 @@ def test_hardening_directives() -> None:
     assert server.values("server_tokens") == [["off"]]
     assert server.values("gzip") == [["on"]] and server.values("gzip_proxied") == [["any"]]
     assert "application/javascript" in server.values("gzip_types")[0]
-    assert ["~", "/\\.(?!well-known/)"] in [loc.args for loc in server.find("location") if loc.values("deny") == [["all"]]]
+    assert ["~", "/\\.(?!well-known/)"] in [
+        loc.args for loc in server.find("location") if loc.values("deny") == [["all"]]
+    ]
     assert "$http_host" not in text and "proxy_pass_header" not in text
 
 
@@ -153,10 +182,21 @@ def test_tls_variant_redirects_http_and_sends_hsts() -> None:
 def test_supervisor_program() -> None:
     text = render_deploy(options())["supervisor/mysite.conf"]
     assert "[program:mysite]" in text
-    assert "command=/srv/mysite/.venv/bin/python -m mysite --port %(process_num)d --address 127.0.0.1 --xheaders\n" in text
-    for line in ("numprocs=2", "numprocs_start=8001", "directory=/srv/mysite", "user=www-data", "autorestart=true",
-                 "stopsignal=TERM", "stopwaitsecs=15", "stopasgroup=true", "killasgroup=true",
-                 "stdout_logfile=/var/log/supervisor/mysite-%(process_num)d.log"):
+    assert (
+        "command=/srv/mysite/.venv/bin/python -m mysite --port %(process_num)d --address 127.0.0.1 --xheaders\n" in text
+    )
+    for line in (
+        "numprocs=2",
+        "numprocs_start=8001",
+        "directory=/srv/mysite",
+        "user=www-data",
+        "autorestart=true",
+        "stopsignal=TERM",
+        "stopwaitsecs=15",
+        "stopasgroup=true",
+        "killasgroup=true",
+        "stdout_logfile=/var/log/supervisor/mysite-%(process_num)d.log",
+    ):
         assert f"\n{line}\n" in text
     assert "COOKIE_SECRET=" not in text and "HTTPS" not in text
     assert "sh -c" not in text
@@ -181,7 +221,9 @@ def test_percent_in_paths_is_escaped_for_supervisor() -> None:
 def test_paths_with_spaces_are_quoted() -> None:
     rendered = render_deploy(options(root="/srv/my site"))
     assert "command='/srv/my site/.venv/bin/python' -m mysite" in rendered["supervisor/mysite.conf"]
-    static = next(loc for loc in app_server(parse(rendered["nginx/mysite.conf"])).find("location") if loc.args == ["/static/"])
+    static = next(
+        loc for loc in app_server(parse(rendered["nginx/mysite.conf"])).find("location") if loc.args == ["/static/"]
+    )
     assert static.values("alias") == [["/srv/my site/mysite/static/"]]
 
 
@@ -192,15 +234,31 @@ def test_a_non_default_port_is_kept_in_the_host_header() -> None:
 
 
 def test_ipv6_adds_a_listen_beside_each_ipv4_one() -> None:
-    config = parse(render_deploy(options(ipv6=True, tls_cert=Path("/c.pem"), tls_key=Path("/k.pem")))["nginx/mysite.conf"])
+    config = parse(
+        render_deploy(options(ipv6=True, tls_cert=Path("/c.pem"), tls_key=Path("/k.pem")))["nginx/mysite.conf"]
+    )
     listens = [args for server in servers(config) for args in server.values("listen")]
     assert ["[::]:80", "default_server"] in listens and ["80", "default_server"] in listens
     assert ["[::]:443", "ssl", "http2"] in listens and ["[::]:443", "ssl", "default_server"] in listens
-    assert not [a for a in (args for s in servers(parse(render_deploy(options())["nginx/mysite.conf"])) for args in s.values("listen")) if "[::]" in a[0]]
+    assert not [
+        a
+        for a in (
+            args for s in servers(parse(render_deploy(options())["nginx/mysite.conf"])) for args in s.values("listen")
+        )
+        if "[::]" in a[0]
+    ]
 
 
 def test_a_project_without_websockets_gets_no_upgrade_location() -> None:
-    project = Project(Path("/srv/mysite"), "mysite", "mysite", "mysite.app:make_app", (), Path("/srv/mysite/mysite/static"), "/static/")
+    project = Project(
+        Path("/srv/mysite"),
+        "mysite",
+        "mysite",
+        "mysite.app:make_app",
+        (),
+        Path("/srv/mysite/mysite/static"),
+        "/static/",
+    )
     text = render_deploy(options(project=project))["nginx/mysite.conf"]
     server = app_server(parse(text))
     assert [loc.args for loc in server.find("location") if loc.find("proxy_pass")] == [["/"]]

@@ -63,8 +63,15 @@ FAULTS = [
 @pytest.mark.parametrize("kind", ["new", "empty", "force"])
 @pytest.mark.parametrize(("function", "call", "error", "message"), FAULTS)
 def test_failure_while_writing_leaves_nothing_behind(
-    kind: str, function: str, call: int, error: BaseException, message: str,
-    workdir: Path, tkit: Run, snapshot: Snap, monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    function: str,
+    call: int,
+    error: BaseException,
+    message: str,
+    workdir: Path,
+    tkit: Run,
+    snapshot: Snap,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     args = prepare(kind, workdir, tkit)
     before = snapshot(workdir.parent)
@@ -82,7 +89,9 @@ def test_ctrl_c_while_moving_files_into_an_existing_directory_restores_it(
     kind: str, call: int, workdir: Path, tkit: Run, snapshot: Snap, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = prepare(kind, workdir, tkit)
-    planned = len([line for line in tkit(*args, "--dry-run").stdout.splitlines() if line.startswith(("  create", "  overwrite"))])
+    planned = len(
+        [line for line in tkit(*args, "--dry-run").stdout.splitlines() if line.startswith(("  create", "  overwrite"))]
+    )
     before = snapshot(workdir.parent)
     call = planned if call == -1 else call  # -1: the very last file
     calls = fail_on_call(monkeypatch, "_move", call, KeyboardInterrupt())

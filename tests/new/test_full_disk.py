@@ -20,7 +20,12 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mountpoint.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mountpoint)], capture_output=True, timeout=30, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
@@ -34,7 +39,12 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_a_full_disk_leaves_nothing_behind(tiny_disk: Path, target: str) -> None:
     before = take_snapshot(tiny_disk)
     result = subprocess.run(
-        [sys.executable, "-m", "tornado_kit", "new", "mysite", target], cwd=tiny_disk, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "tornado_kit", "new", "mysite", target],
+        cwd=tiny_disk,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.startswith("Error: could not write the project") and "No space left on device" in result.stderr

@@ -65,7 +65,10 @@ def test_no_websocket_leaves_out_the_websocket_files(tmp_path: Path) -> None:
     with_ws = {p.relative_to(tmp_path / "a") for p in new_project("mysite", tmp_path / "a").files}
     without = {p.relative_to(tmp_path / "b") for p in new_project("mysite", tmp_path / "b", websocket=False).files}
     manifest = templates_root() / "project-features.toml"
-    listed = {Path(output_path(PurePosixPath(f), "mysite")) for f in excluded_files({"websocket": False}, manifest.read_bytes())}
+    listed = {
+        Path(output_path(PurePosixPath(f), "mysite"))
+        for f in excluded_files({"websocket": False}, manifest.read_bytes())
+    }
     expected = listed & with_ws  # the manifest may name files the skeleton does not have yet
     assert expected, "the websocket feature has no files to leave out"
     assert with_ws - without == expected
@@ -91,7 +94,9 @@ def context_skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (("--no-websocket", "--redis"), "auth=True websocket=False redis=True"),
     ],
 )
-def test_flags_reach_the_render_context(flags: tuple[str, ...], expected: str, context_skeleton: Path, workdir: Path, tkit: Run) -> None:
+def test_flags_reach_the_render_context(
+    flags: tuple[str, ...], expected: str, context_skeleton: Path, workdir: Path, tkit: Run
+) -> None:
     result = tkit("new", "my-site", *flags)
     assert result.exit_code == 0, result.output
     text = (workdir / "my-site" / "my_site" / "context.txt").read_text()
@@ -113,14 +118,21 @@ def test_git_makes_a_first_commit_without_the_secret(workdir: Path, tkit: Run) -
     assert result.exit_code == 0, result.output
     root = workdir / "mysite"
     tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
-    on_disk = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
+    on_disk = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts
+    )
     assert sorted(tracked) == sorted(p for p in on_disk if p != ".env")
     assert ".env" in on_disk
     log = subprocess.run(["git", "log", "--oneline"], cwd=root, capture_output=True, text=True, check=True).stdout
     assert len(log.splitlines()) == 1
-    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=root, capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     assert status.splitlines() == ["!! .env"]
-    assert secret_of(root) not in subprocess.run(["git", "log", "-p"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert (
+        secret_of(root)
+        not in subprocess.run(["git", "log", "-p"], cwd=root, capture_output=True, text=True, check=True).stdout
+    )
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -133,13 +145,19 @@ def test_git_into_an_existing_repository_commits_only_tkits_files(workdir: Path,
     subprocess.run([*git, "add", "notes.txt"], cwd=root, check=True)
     result = tkit("new", "mysite", "--force", "--git")
     assert result.exit_code == 0, result.output
-    committed = subprocess.run(["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    committed = subprocess.run(
+        ["git", "show", "--name-only", "--format=", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert "pyproject.toml" in committed and "notes.txt" not in committed
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     assert "A  notes.txt" in status.splitlines()  # still staged, as the user left it
 
 
-def test_git_missing_warns_and_still_writes_the_project(workdir: Path, tkit: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_missing_warns_and_still_writes_the_project(
+    workdir: Path, tkit: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(workdir.parent / "empty-bin"))
     result = tkit("new", "mysite", "--git")
     assert result.exit_code == 0, result.output
@@ -154,13 +172,19 @@ def test_tkit_new_does_not_import_tornado_or_watchdog(tmp_path: Path) -> None:
         "main(['new', 'mysite', '--dry-run'], standalone_mode=False)\n"
         "print(sorted(m for m in ('tornado', 'watchdog') if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
 
-@pytest.mark.parametrize(("flags", "dependencies"), [((), ["tornado>=6.6"]), (("--redis",), ["tornado>=6.6", "redis>=5"])])
-def test_redis_flag_adds_the_dependency(flags: tuple[str, ...], dependencies: list[str], workdir: Path, tkit: Run) -> None:
+@pytest.mark.parametrize(
+    ("flags", "dependencies"), [((), ["tornado>=6.6"]), (("--redis",), ["tornado>=6.6", "redis>=5"])]
+)
+def test_redis_flag_adds_the_dependency(
+    flags: tuple[str, ...], dependencies: list[str], workdir: Path, tkit: Run
+) -> None:
     assert tkit("new", "mysite", *flags).exit_code == 0
     project = tomllib.loads((workdir / "mysite" / "pyproject.toml").read_text())["project"]
     assert project["dependencies"] == dependencies

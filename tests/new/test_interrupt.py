@@ -33,14 +33,20 @@ def test_sigint_midway_restores_the_tree(function: str, force: bool, tmp_path: P
     work.mkdir()
     args = ["new", "mysite"]
     if force:
-        subprocess.run([sys.executable, "-m", "tornado_kit", *args], cwd=work, check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "tornado_kit", *args], cwd=work, check=True, capture_output=True, timeout=60
+        )
         (work / "mysite" / "pyproject.toml").write_text("# mine\n")
         (work / "mysite" / ".gitignore").write_text("# mine\n")
         args.append("--force")
     before = take_snapshot(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-c", SLOWED_TKIT, function, *args],
-        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         assert process.stdout is not None

@@ -76,7 +76,14 @@ def test_keywords_are_checked_after_normalization() -> None:
 
 @pytest.mark.parametrize(
     ("name", "package"),
-    [("mysite", "mysite"), ("my-site", "my_site"), ("My.Site", "my_site"), ("my__site-2", "my_site_2"), ("a", "a"), ("notes_app", "notes_app")],
+    [
+        ("mysite", "mysite"),
+        ("my-site", "my_site"),
+        ("My.Site", "my_site"),
+        ("my__site-2", "my_site_2"),
+        ("a", "a"),
+        ("notes_app", "notes_app"),
+    ],
 )
 def test_accepted_names_normalize_to_a_package(name: str, package: str) -> None:
     checked = check_name(name)
@@ -85,14 +92,24 @@ def test_accepted_names_normalize_to_a_package(name: str, package: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "suggestion"),
-    [("", "mysite"), ("../evil", "evil"), ("café", "cafe"), ("1site", "my_1site"), ("json", "my_json"), ("my site", "my_site"), ("mysite\n", "mysite")],
+    [
+        ("", "mysite"),
+        ("../evil", "evil"),
+        ("café", "cafe"),
+        ("1site", "my_1site"),
+        ("json", "my_json"),
+        ("my site", "my_site"),
+        ("mysite\n", "mysite"),
+    ],
 )
 def test_suggestions_are_close_and_valid(name: str, suggestion: str) -> None:
     assert suggest_name(name) == suggestion
     check_name(suggestion)
 
 
-def test_the_directory_argument_may_be_a_path_when_the_name_is_valid(workdir: Path, tkit: Callable[..., Result]) -> None:
+def test_the_directory_argument_may_be_a_path_when_the_name_is_valid(
+    workdir: Path, tkit: Callable[..., Result]
+) -> None:
     result = tkit("new", "my-site", "deep/er/place")
     assert result.exit_code == 0, result.output
     assert (workdir / "deep/er/place/my_site/__init__.py").is_file()

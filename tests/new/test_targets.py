@@ -78,7 +78,9 @@ def test_force_keeps_foreign_files_and_lists_every_overwrite(workdir: Path, tkit
     assert (root / "notes.txt").read_text() == "keep me\n" and (root / "mysite" / "extra.py").read_text() == "x = 1\n"
     assert (root / "mysite" / "__init__.py").is_file()
     assert "[tool.tkit]" in (root / "pyproject.toml").read_text()
-    overwritten = sorted(line.split()[-1] for line in result.stdout.splitlines() if line.strip().startswith("overwrote"))
+    overwritten = sorted(
+        line.split()[-1] for line in result.stdout.splitlines() if line.strip().startswith("overwrote")
+    )
     assert overwritten == [".env", "pyproject.toml"]  # .env: a new secret; .gitignore was identical
     assert (root / ".gitignore").read_bytes() == gitignore
     assert not [p for p in os.listdir(root) if p.startswith(".tkit-")]

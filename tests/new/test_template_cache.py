@@ -85,7 +85,7 @@ def test_the_features_are_part_of_the_key(skeleton: Path) -> None:
 def test_a_changed_features_manifest_is_not_served_stale(skeleton: Path) -> None:
     (skeleton / "chat.txt").write_text("chat\n")
     manifest = skeleton.parent / "project-features.toml"
-    manifest.write_text('[websocket]\nfiles = []\n')
+    manifest.write_text("[websocket]\nfiles = []\n")
     context = {"name": "world", "package": "world", "websocket": False}
     assert len(render_project(context, skeleton)) == 2
     manifest.write_text('[websocket]\nfiles = ["chat.txt"]\n')
@@ -121,10 +121,20 @@ def test_filtered_values_are_byte_identical_to_a_fresh_render(skeleton: Path, mo
         assert b"&lt;b&gt;&amp;" in cached[0].content if "<" in name else b"$z" in cached[0].content
 
 
-@pytest.mark.parametrize("template", ["[[ name | upper ]]", "[% if name == 'x' %]x[% endif %]", "[[ name[0] ]]",
-                                      "[% set n = name %][[ n ]]", "[% filter upper %][[ name ]][% endfilter %]",
-                                      "[[ (name | e) ~ '<' ]]"])
-def test_a_template_that_uses_a_value_beyond_output_is_never_cached(skeleton: Path, template: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "template",
+    [
+        "[[ name | upper ]]",
+        "[% if name == 'x' %]x[% endif %]",
+        "[[ name[0] ]]",
+        "[% set n = name %][[ n ]]",
+        "[% filter upper %][[ name ]][% endfilter %]",
+        "[[ (name | e) ~ '<' ]]",
+    ],
+)
+def test_a_template_that_uses_a_value_beyond_output_is_never_cached(
+    skeleton: Path, template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (skeleton / "hello.txt.jinja").write_text(template + "!\n")
     render_hello(skeleton, "Y")  # holes would give the right text for "Y": only the template check keeps it out
     assert entries(".json") == []
@@ -133,14 +143,18 @@ def test_a_template_that_uses_a_value_beyond_output_is_never_cached(skeleton: Pa
         assert render_hello(skeleton, name) == expected.content
 
 
-def test_the_real_skeleton_from_the_cache_equals_a_fresh_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_real_skeleton_from_the_cache_equals_a_fresh_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for features in ({}, {"auth": False}, {"websocket": False, "redis": True}):
         render_project(project_context("first", "first", **features))  # fills the cache
         context = project_context("my-site", "my_site", **features)
         cached = render_project(context)
         assert cached == fresh(context, Path(tornado_kit.render.templates_root() / "project"), monkeypatch)
-        secrets = {f.content for f in cached if str(f.path) == ".env"} | {f.content for f in render_project(context) if str(f.path) == ".env"}
+        secrets = {f.content for f in cached if str(f.path) == ".env"} | {
+            f.content for f in render_project(context) if str(f.path) == ".env"
+        }
         assert len(secrets) == 1  # same context, same secret: filled from the context, not the cache
     assert len(entries(".json")) == 3
 
@@ -161,14 +175,18 @@ def test_a_cache_directory_others_can_write_is_not_used(skeleton: Path) -> None:
     assert list(cache_directory().iterdir()) == []
 
 
-def test_an_unwritable_cache_location_is_skipped(skeleton: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unwritable_cache_location_is_skipped(
+    skeleton: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "not-a-dir").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-dir"))
     assert bytecode_cache() is None
     assert render_hello(skeleton) == b"hello world\n"
 
 
-def test_a_dry_run_reads_the_cache_but_writes_nowhere(workdir: Path, tkit: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_dry_run_reads_the_cache_but_writes_nowhere(
+    workdir: Path, tkit: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert tkit("new", "mysite", "--dry-run").exit_code == 0
     assert not (tmp_path / "cache").exists()

@@ -15,8 +15,14 @@ from support import free_port, stop_process_group, wait_for_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PASSWORD = "a long enough password 1"
 TIMEOUT_MS = 20_000
@@ -29,12 +35,20 @@ def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """`python -m mysite` on a free port with a fresh database outside the (read-only) project."""
     folder = tmp_path_factory.mktemp("browser")
     port = free_port()
-    env = {**os.environ, "DATABASE_PATH": str(folder / "db.sqlite3"), "PYTHONUNBUFFERED": "1",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_PATH": str(folder / "db.sqlite3"),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     log = (folder / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "mysite", "--port", str(port)], cwd=generated_project, env=env,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "mysite", "--port", str(port)],
+        cwd=generated_project,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)

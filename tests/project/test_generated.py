@@ -101,7 +101,7 @@ def test_project_files_and_secrets(generated_project: Path) -> None:
     example = (generated_project / ".env.example").read_text()
     assert all(line.endswith("=") for line in example.splitlines() if line and not line.startswith("#"))
     assert secret not in example
-    assert '[tool.tkit]' in (generated_project / "pyproject.toml").read_text()
+    assert "[tool.tkit]" in (generated_project / "pyproject.toml").read_text()
 
 
 def test_each_project_gets_its_own_secret(tmp_path: Path) -> None:
@@ -143,11 +143,19 @@ def test_templates_have_no_inline_scripts(generated_project: Path) -> None:
 @pytest.mark.slow
 def test_python_m_serves_and_stops_on_sigterm(generated_project: Path, tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "db.sqlite3"), "PYTHONDONTWRITEBYTECODE": "1",
-           "SHUTDOWN_TIMEOUT": "30"}
+    env = {
+        **os.environ,
+        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "SHUTDOWN_TIMEOUT": "30",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "mysite", "--port", str(port)], cwd=generated_project, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [sys.executable, "-m", "mysite", "--port", str(port)],
+        cwd=generated_project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30) == 200

@@ -120,7 +120,15 @@ def make_app():
 def run_routes(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m tornado_kit routes ARGS` in `folder`."""
     env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "tornado_kit", "routes", *args], check=False, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tornado_kit", "routes", *args],
+        check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +159,19 @@ def test_every_route_in_order_with_host_rules_first(report: dict[str, Any]) -> N
     patterns = [(row["host"], row["pattern"]) for row in report["routes"]]
     assert patterns[0] == (r"admin\.example\.com$", "/")
     assert [p for h, p in patterns if h == "*"] == [
-        "/", "/stacked", "/impostor", "/items/([0-9]+)", "/items/([a-z]+)", r"/kept/(\w+)", "/hook",
-        "/ws/chat", "/static/(.*)", "/files/(.*)", "/files/readme", "/(.*)", "/about",
+        "/",
+        "/stacked",
+        "/impostor",
+        "/items/([0-9]+)",
+        "/items/([a-z]+)",
+        r"/kept/(\w+)",
+        "/hook",
+        "/ws/chat",
+        "/static/(.*)",
+        "/files/(.*)",
+        "/files/readme",
+        "/(.*)",
+        "/about",
     ]
 
 

@@ -26,11 +26,17 @@ TIMEOUT = 20.0  # seconds; generous, the machine is shared
 class Process:
     """A subprocess in its own process group, stopped (TERM, then KILL) by group id only."""
 
-    def __init__(self, argv: list[str], log: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, argv: list[str], log: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.log_path = log
         with log.open("ab") as out:
             self.popen = subprocess.Popen(
-                argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
+                argv,
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -67,8 +73,19 @@ class RedisServer:
         self.process: Process | None = None
 
     def start(self) -> None:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.folder)]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.folder),
+        ]
         self.process = Process(argv, self.folder / "redis.log")
         wait_for_port(self.port)
 
@@ -80,8 +97,16 @@ class RedisServer:
 
 def start_worker(project: Path, port: int, env: Mapping[str, str], log: Path) -> Process:
     """`python -m <package> --port P --xheaders` in the project folder, as a process manager would."""
-    argv = [sys.executable, "-m", project.name.replace("-", "_"), "--port", str(port), "--address", "127.0.0.1",
-            "--xheaders"]
+    argv = [
+        sys.executable,
+        "-m",
+        project.name.replace("-", "_"),
+        "--port",
+        str(port),
+        "--address",
+        "127.0.0.1",
+        "--xheaders",
+    ]
     worker = Process(argv, log, cwd=project, env={"PYTHONUNBUFFERED": "1", **env})
     try:
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=TIMEOUT)
@@ -139,8 +164,13 @@ class Client:
 
         body = urlencode(fields) if fields is not None else None
         response = await AsyncHTTPClient().fetch(
-            url, method=method, body=body, headers=self.cookie_header(), follow_redirects=False,
-            raise_error=False, request_timeout=TIMEOUT,
+            url,
+            method=method,
+            body=body,
+            headers=self.cookie_header(),
+            follow_redirects=False,
+            raise_error=False,
+            request_timeout=TIMEOUT,
         )
         for header in response.headers.get_list("Set-Cookie"):
             self.jar.load(header)
@@ -176,6 +206,8 @@ class Client:
         from tornado.websocket import websocket_connect
 
         url = base.replace("http", "ws", 1) + "/ws/chat"
-        socket = ChatSocket(await websocket_connect(HTTPRequest(url, headers=self.cookie_header(), connect_timeout=TIMEOUT)))
+        socket = ChatSocket(
+            await websocket_connect(HTTPRequest(url, headers=self.cookie_header(), connect_timeout=TIMEOUT))
+        )
         await socket.receive("welcome")
         return socket

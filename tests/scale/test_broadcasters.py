@@ -110,7 +110,9 @@ def test_redis_url_without_the_redis_package_is_a_clear_error(broadcast: ModuleT
         "make_broadcaster('redis://127.0.0.1:1/0')\n"
     )
     root = str(Path(broadcast.__file__).parents[1])
-    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=root, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=False, cwd=root, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
     assert "BroadcastConfigError: REDIS_URL is set but the 'redis' package is not installed" in last_line

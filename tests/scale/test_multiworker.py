@@ -16,7 +16,9 @@ from scale.harness import ChatSocket, Client, RedisServer
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (shutil.which("redis-server") and shutil.which("nginx")), reason="needs redis-server, nginx"),
+    pytest.mark.skipif(
+        not (shutil.which("redis-server") and shutil.which("nginx")), reason="needs redis-server, nginx"
+    ),
 ]
 PASSWORD = "correct horse battery staple"
 

@@ -34,7 +34,7 @@ def make_app():
     return app
 '''
 
-PROBE_HANDLERS = '''\
+PROBE_HANDLERS = """\
 import os
 
 import tornado.web
@@ -72,7 +72,7 @@ ROUTES = [
     (r"/tkit-probe/static-url", StaticUrlHandler),
     (r"/tkit-probe/crash", CrashHandler),
 ]
-'''
+"""
 
 
 def probe_source(version: str) -> str:
@@ -128,7 +128,9 @@ class DevServer:
         env.pop("TKIT_POLL", None)
         command = [sys.executable, "-m", "tornado_kit", "serve", "--port", str(self.port), *args]
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def get(self, path: str, timeout: float = 10.0) -> Response:
         """One GET on a fresh connection (raises OSError on refused/reset connections)."""
@@ -154,7 +156,9 @@ class DevServer:
             except OSError as exc:
                 last = exc
             time.sleep(0.02)
-        raise AssertionError(f"{path} never gave the expected response; last: {getattr(last, 'body', last)!r}\n{self.log()}")
+        raise AssertionError(
+            f"{path} never gave the expected response; last: {getattr(last, 'body', last)!r}\n{self.log()}"
+        )
 
     def log(self) -> str:
         """Everything the server printed so far."""
@@ -230,7 +234,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-PLAIN_APP = '''\
+PLAIN_APP = """\
 import tornado.web
 
 from plain_handlers import MainHandler
@@ -238,11 +242,9 @@ from plain_handlers import MainHandler
 
 def make_app():
     return tornado.web.Application([(r"/", MainHandler)])
-'''
+"""
 
 
 def plain_handler(text: str) -> str:
     """A handler module that answers `text` on /."""
     return f"import tornado.web\n\n\nclass MainHandler(tornado.web.RequestHandler):\n    def get(self):\n        self.write({text!r})\n"
-
-

@@ -15,7 +15,16 @@ from tornado_kit.serve.config import PortInUse, ServeConfig, bind_socket, make_c
 def test_help_shows_options_and_examples() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
-    for text in ("--reload / --no-reload", "--host", "--port", "--app", "--watch", "--ignore", "--poll", "tkit serve --app"):
+    for text in (
+        "--reload / --no-reload",
+        "--host",
+        "--port",
+        "--app",
+        "--watch",
+        "--ignore",
+        "--poll",
+        "tkit serve --app",
+    ):
         assert text in result.output
 
 
@@ -32,7 +41,9 @@ def test_bad_port_is_a_usage_error() -> None:
 
 
 def test_project_app_comes_from_pyproject(generated_project: Path) -> None:
-    config = make_config(None, generated_project / "mysite", host="127.0.0.1", port=8000, reload=True, poll=False, watch=(), ignore=())
+    config = make_config(
+        None, generated_project / "mysite", host="127.0.0.1", port=8000, reload=True, poll=False, watch=(), ignore=()
+    )
     assert config.app_spec == "mysite.app:make_app"
     assert config.import_root == generated_project.resolve()
     assert config.workdir == generated_project.resolve(), "app processes run in the project root (.env, var/)"
@@ -40,8 +51,15 @@ def test_project_app_comes_from_pyproject(generated_project: Path) -> None:
 
 
 def test_app_option_outside_a_project_watches_the_current_folder(tmp_path: Path) -> None:
-    config = make_config("app:make_app", tmp_path, host="127.0.0.1", port=8000, reload=True, poll=False, watch=(), ignore=())
-    assert (config.app_spec, config.import_root, config.watch_root, config.project_root) == ("app:make_app", tmp_path.resolve(), tmp_path.resolve(), None)
+    config = make_config(
+        "app:make_app", tmp_path, host="127.0.0.1", port=8000, reload=True, poll=False, watch=(), ignore=()
+    )
+    assert (config.app_spec, config.import_root, config.watch_root, config.project_root) == (
+        "app:make_app",
+        tmp_path.resolve(),
+        tmp_path.resolve(),
+        None,
+    )
 
 
 def test_port_in_use_is_a_refusal_naming_the_port() -> None:

@@ -96,7 +96,11 @@ def test_port_in_use_exits_1_with_one_line(plain_app: Path) -> None:
         started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "-m", "tornado_kit", "serve", "--port", str(port), "--app", "plain_app:make_app"],
-            cwd=plain_app, capture_output=True, text=True, timeout=30, check=False,
+            cwd=plain_app,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     assert result.returncode == 1
     assert time.monotonic() - started < 10
@@ -131,7 +135,11 @@ def test_default_project_serves_login_from_its_pyproject(start_server: StartServ
 def test_outside_a_project_without_app_is_refused(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tornado_kit", "serve", "--port", str(free_port())],
-        cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 1
     assert "Error: no pyproject.toml with a [tool.tkit] table" in result.stderr
@@ -170,7 +178,9 @@ def test_colour_on_a_terminal_and_none_with_no_color(plain_app: Path) -> None:
     assert b"Ready in" in plain and b"\x1b[" not in plain and b"\x1b]8" not in plain
 
 
-def test_watch_adds_a_folder_and_ignore_skips_matching_files(start_server: StartServer, plain_app: Path, tmp_path: Path) -> None:
+def test_watch_adds_a_folder_and_ignore_skips_matching_files(
+    start_server: StartServer, plain_app: Path, tmp_path: Path
+) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     server = start_server(plain_app, "--app", "plain_app:make_app", "--watch", str(shared), "--ignore", "skip_*.py")

@@ -24,7 +24,14 @@ from tornado_kit.serve.watchers import (
 def project(tmp_path: Path) -> Path:
     """A small project tree with the folders a real one has."""
     root = tmp_path / "site"
-    for folder in ("mysite/handlers", "mysite/__pycache__", "mysite/templates", ".git/objects", "var", "node_modules/x"):
+    for folder in (
+        "mysite/handlers",
+        "mysite/__pycache__",
+        "mysite/templates",
+        ".git/objects",
+        "var",
+        "node_modules/x",
+    ):
         (root / folder).mkdir(parents=True)
     (root / "mysite" / "app.py").write_text("A = 1\n")
     (root / ".venv").mkdir()
@@ -36,10 +43,24 @@ def project(tmp_path: Path) -> Path:
 
 WANTED = ["mysite/app.py", "mysite/handlers/new.py", "manage.py", ".env"]
 IGNORED = [
-    "mysite/__pycache__/app.cpython-311.pyc", "mysite/app.pyc", "var/mysite.sqlite3", "var/mysite.sqlite3-wal",
-    "mysite.db", "mysite.db-journal", "data.sqlite3-shm", "server.log", "mysite/.app.py.swp", "mysite/app.py~",
-    ".git/objects/x.py", "node_modules/x/y.py", ".venv/lib.py", "myenv/site.py", "mysite/templates/home.html",
-    "README.md", "mysite/.#app.py", "var/cache.py",
+    "mysite/__pycache__/app.cpython-311.pyc",
+    "mysite/app.pyc",
+    "var/mysite.sqlite3",
+    "var/mysite.sqlite3-wal",
+    "mysite.db",
+    "mysite.db-journal",
+    "data.sqlite3-shm",
+    "server.log",
+    "mysite/.app.py.swp",
+    "mysite/app.py~",
+    ".git/objects/x.py",
+    "node_modules/x/y.py",
+    ".venv/lib.py",
+    "myenv/site.py",
+    "mysite/templates/home.html",
+    "README.md",
+    "mysite/.#app.py",
+    "var/cache.py",
 ]
 
 
@@ -239,7 +260,9 @@ def test_a_burst_of_real_writes_gives_one_batch(project: Path, kind: str) -> Non
 
     async def scenario() -> list[list[Path]]:
         batches: list[list[Path]] = []
-        debouncer = Debouncer(asyncio.get_running_loop(), lambda paths, since: batches.append(paths), quiet=0.15, longest=2.0)
+        debouncer = Debouncer(
+            asyncio.get_running_loop(), lambda paths, since: batches.append(paths), quiet=0.15, longest=2.0
+        )
         watcher = make_watcher(kind, PathFilter(project))
         watcher.start(debouncer.add_threadsafe)
         try:

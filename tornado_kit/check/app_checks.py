@@ -59,7 +59,11 @@ def forms_have_xsrf(context: CheckContext) -> Iterator[str]:
                 yield f"template {name}:{line}: a POST form without xsrf_form_html()"
 
 
-@register("websocket.E001", Level.ERROR, "Do not return True from check_origin(); list trusted origins in the `trusted_origins` setting.")
+@register(
+    "websocket.E001",
+    Level.ERROR,
+    "Do not return True from check_origin(); list trusted origins in the `trusted_origins` setting.",
+)
 def websocket_checks_origin(context: CheckContext) -> Iterator[str]:
     """A WebSocket handler that accepts a foreign Origin can be hijacked cross-site (cookies ride along)."""
     for handler in websocket_handlers(context):
@@ -106,7 +110,9 @@ def route_problems(context: CheckContext, kind: str) -> Iterator[str]:
             yield problem.message
 
 
-@register("routes.W001", Level.WARNING, "Move the narrower route above the broader one (Tornado tries routes in order).")
+@register(
+    "routes.W001", Level.WARNING, "Move the narrower route above the broader one (Tornado tries routes in order)."
+)
 def no_shadowed_routes(context: CheckContext) -> Iterator[str]:
     """A route after a broader pattern is dead code."""
     yield from route_problems(context, "shadowed")

@@ -46,7 +46,12 @@ def missing_cookie_flags(keywords: dict[str, ast.expr], https: bool, signed: boo
     return missing
 
 
-@register("security.E012", Level.ERROR, "Pass httponly=True (signed cookies), samesite=\"Lax\" and (behind https) secure=True when setting cookies.", deploy=True)
+@register(
+    "security.E012",
+    Level.ERROR,
+    'Pass httponly=True (signed cookies), samesite="Lax" and (behind https) secure=True when setting cookies.',
+    deploy=True,
+)
 def session_cookie_flags(context: CheckContext) -> Iterator[str]:
     """Tornado's cookie defaults are weak: no HttpOnly, no SameSite, no Secure."""
     https = context.flag("HTTPS")
@@ -57,7 +62,12 @@ def session_cookie_flags(context: CheckContext) -> Iterator[str]:
                 yield f"{path.relative_to(context.root)}:{line}: {method}() without {', '.join(missing)}"
 
 
-@register("security.E013", Level.ERROR, "Behind https set xsrf_cookie_kwargs={\"secure\": True, \"samesite\": \"Lax\"}.", deploy=True)
+@register(
+    "security.E013",
+    Level.ERROR,
+    'Behind https set xsrf_cookie_kwargs={"secure": True, "samesite": "Lax"}.',
+    deploy=True,
+)
 def xsrf_cookie_flags(context: CheckContext) -> Iterator[str]:
     """The _xsrf cookie must not travel over plain http once the site is https."""
     if context.app is None or not context.flag("HTTPS") or not context.settings.get("xsrf_cookies"):
@@ -68,7 +78,12 @@ def xsrf_cookie_flags(context: CheckContext) -> Iterator[str]:
         yield f"HTTPS=1 but xsrf_cookie_kwargs lacks {', '.join(missing)}"
 
 
-@register("websocket.W001", Level.WARNING, "Set websocket_max_message_size (chat needs a few KiB, not Tornado's 10 MiB).", deploy=True)
+@register(
+    "websocket.W001",
+    Level.WARNING,
+    "Set websocket_max_message_size (chat needs a few KiB, not Tornado's 10 MiB).",
+    deploy=True,
+)
 def websocket_message_limit(context: CheckContext) -> Iterator[str]:
     """A 10 MiB default lets any client make the server buffer 10 MiB per message."""
     for handler in websocket_handlers(context):
@@ -77,7 +92,12 @@ def websocket_message_limit(context: CheckContext) -> Iterator[str]:
             yield f"{handler.__qualname__}: max message size is {size} bytes (websocket_max_message_size unset)"
 
 
-@register("websocket.W002", Level.WARNING, "Set websocket_ping_interval (and websocket_ping_timeout) so dead peers are dropped.", deploy=True)
+@register(
+    "websocket.W002",
+    Level.WARNING,
+    "Set websocket_ping_interval (and websocket_ping_timeout) so dead peers are dropped.",
+    deploy=True,
+)
 def websocket_pings(context: CheckContext) -> Iterator[str]:
     """Without pings a vanished client holds its connection (and memory) forever."""
     for handler in websocket_handlers(context):
@@ -85,7 +105,12 @@ def websocket_pings(context: CheckContext) -> Iterator[str]:
             yield f"{handler.__qualname__}: no WebSocket pings (websocket_ping_interval unset)"
 
 
-@register("deploy.E001", Level.ERROR, "Keep max_body_size in app.settings and pass it to HTTPServer (the contract's make_app does).", deploy=True)
+@register(
+    "deploy.E001",
+    Level.ERROR,
+    "Keep max_body_size in app.settings and pass it to HTTPServer (the contract's make_app does).",
+    deploy=True,
+)
 def body_size_set(context: CheckContext) -> Iterator[str]:
     """Tornado's default request body limit is 100 MiB."""
     if context.app is not None and not context.settings.get("max_body_size"):

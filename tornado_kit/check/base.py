@@ -55,7 +55,9 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def register(check_id: str, level: Level, hint: str, *, deploy: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def register(
+    check_id: str, level: Level, hint: str, *, deploy: bool = False
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check under a stable id; `deploy=True` runs it only with `tkit check --deploy`."""
 
     def decorate(function: CheckFunction) -> CheckFunction:

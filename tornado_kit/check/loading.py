@@ -49,4 +49,3 @@ def load_app_in_loop(app_spec: str | None, use: Callable[[tornado.web.Applicatio
             return use(app)
 
     return asyncio.run(run())
-

@@ -62,7 +62,9 @@ def tokenize(text: str) -> Iterator[tuple[str, int, bool]]:
             line += line_count
         else:
             start = i
-            while i < length and not text[i].isspace() and text[i] not in "{};\"'" and not (text[i] == "#" and i == start):
+            while (
+                i < length and not text[i].isspace() and text[i] not in "{};\"'" and not (text[i] == "#" and i == start)
+            ):
                 i += 2 if text[i] == "\\" else 1
                 if text[i - 1] == "$" and i < length and text[i] == "{":
                     i = text.find("}", i) + 1 or length
@@ -78,7 +80,7 @@ def read_quoted(text: str, start: int) -> tuple[str, int, int]:
         value.append(text[i])
         i += 1
     if i >= len(text):
-        raise NginxSyntaxError(f"unterminated string starting with {text[start:start + 20]!r}")
+        raise NginxSyntaxError(f"unterminated string starting with {text[start : start + 20]!r}")
     joined = "".join(value)
     return joined, i + 1, joined.count("\n")
 
@@ -157,7 +159,7 @@ def expand_includes(block: list[Directive], parent: Directive | None, bases: tup
             for child in inlined:
                 child.parent = parent
             expand_includes(inlined, parent, bases, depth - 1)
-            block[index:index + 1] = inlined
+            block[index : index + 1] = inlined
             index += len(inlined)
             continue
         if directive.block is not None:
@@ -172,7 +174,9 @@ def include_targets(directive: Directive, bases: tuple[Path, ...]) -> list[Path]
     pattern = directive.args[0]
     for base in bases:
         candidate = Path(pattern) if Path(pattern).is_absolute() else base / pattern
-        matches = sorted(candidate.parent.glob(candidate.name)) if any(c in candidate.name for c in "*?[") else [candidate]
+        matches = (
+            sorted(candidate.parent.glob(candidate.name)) if any(c in candidate.name for c in "*?[") else [candidate]
+        )
         files = [path for path in matches if path.is_file()]
         if files:
             return files

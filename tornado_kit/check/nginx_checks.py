@@ -33,7 +33,12 @@ def effective_proxy_headers(location: Directive) -> dict[str, str]:
     return {}
 
 
-@register("nginx.E001", Level.ERROR, "Set proxy_set_header Host $host, X-Real-IP $remote_addr, X-Forwarded-For and X-Forwarded-Proto $scheme (once, in the server block).", deploy=True)
+@register(
+    "nginx.E001",
+    Level.ERROR,
+    "Set proxy_set_header Host $host, X-Real-IP $remote_addr, X-Forwarded-For and X-Forwarded-Proto $scheme (once, in the server block).",
+    deploy=True,
+)
 def proxy_headers_set(context: CheckContext) -> Iterator[str]:
     """Without them the app sees nginx's address and scheme, and the WebSocket origin check fails."""
     for nginx in context.nginx:
@@ -44,7 +49,12 @@ def proxy_headers_set(context: CheckContext) -> Iterator[str]:
                 yield f"{nginx.where(location)}: location {' '.join(location.args)} does not set {', '.join(missing)}"
 
 
-@register("nginx.W002", Level.WARNING, "Add proxy_set_header X-Scheme $scheme; Tornado's xheaders prefers X-Scheme over X-Forwarded-Proto.", deploy=True)
+@register(
+    "nginx.W002",
+    Level.WARNING,
+    "Add proxy_set_header X-Scheme $scheme; Tornado's xheaders prefers X-Scheme over X-Forwarded-Proto.",
+    deploy=True,
+)
 def scheme_header_set(context: CheckContext) -> Iterator[str]:
     """A client-sent X-Scheme passes through unless nginx overwrites it, and Tornado believes it."""
     for nginx in context.nginx:
@@ -53,7 +63,9 @@ def scheme_header_set(context: CheckContext) -> Iterator[str]:
                 yield f"{nginx.where(location)}: location {' '.join(location.args)} lets a client-sent X-Scheme through"
 
 
-@register("nginx.E003", Level.ERROR, "Use proxy_set_header Host $host (nginx-validated) instead of $http_host.", deploy=True)
+@register(
+    "nginx.E003", Level.ERROR, "Use proxy_set_header Host $host (nginx-validated) instead of $http_host.", deploy=True
+)
 def no_http_host(context: CheckContext) -> Iterator[str]:
     """$http_host is whatever the client sent, unchecked (cache poisoning, password-reset links)."""
     for nginx in context.nginx:
@@ -62,7 +74,12 @@ def no_http_host(context: CheckContext) -> Iterator[str]:
                 yield f"{nginx.where(directive)}: proxy_set_header {directive.args[0]} uses $http_host"
 
 
-@register("nginx.E004", Level.ERROR, "Write both with a trailing slash: location /static/ { alias /srv/app/static/; }", deploy=True)
+@register(
+    "nginx.E004",
+    Level.ERROR,
+    "Write both with a trailing slash: location /static/ { alias /srv/app/static/; }",
+    deploy=True,
+)
 def alias_slashes(context: CheckContext) -> Iterator[str]:
     """`location /static { alias /x/static/; }` serves /static../ from the folder above (path traversal)."""
     for nginx in context.nginx:
@@ -88,14 +105,21 @@ def server_tokens_off(context: CheckContext) -> Iterator[str]:
                 yield f"{nginx.where(server)}: server_tokens is not off"
 
 
-@register("nginx.E006", Level.ERROR, "Give each WebSocket path a location that sets Upgrade and Connection proxy headers.", deploy=True)
+@register(
+    "nginx.E006",
+    Level.ERROR,
+    "Give each WebSocket path a location that sets Upgrade and Connection proxy headers.",
+    deploy=True,
+)
 def websocket_upgrade(context: CheckContext) -> Iterator[str]:
     """Without the upgrade headers every WebSocket handshake through nginx fails with 400."""
     paths = context.project.websocket_paths if context.project else ()
     for nginx in context.nginx:
         locations = [d for d in proxy_locations(nginx) if len(d.args) == 1]
         for path in paths:
-            serving = max((d for d in locations if path.startswith(d.args[0])), key=lambda d: len(d.args[0]), default=None)
+            serving = max(
+                (d for d in locations if path.startswith(d.args[0])), key=lambda d: len(d.args[0]), default=None
+            )
             if serving is None:
                 continue
             headers = effective_proxy_headers(serving)
@@ -109,10 +133,17 @@ def size_in_bytes(text: str) -> int | None:
     return int(match["number"]) * UNITS[match["unit"].lower()] if match else None
 
 
-@register("deploy.E002", Level.ERROR, "Make nginx client_max_body_size equal MAX_BODY_SIZE (tkit deploy-config writes it from the app's setting).", deploy=True)
+@register(
+    "deploy.E002",
+    Level.ERROR,
+    "Make nginx client_max_body_size equal MAX_BODY_SIZE (tkit deploy-config writes it from the app's setting).",
+    deploy=True,
+)
 def body_sizes_agree(context: CheckContext) -> Iterator[str]:
     """Two different limits mean confusing 413s from one side or bodies the app then refuses."""
-    raw = context.env.get("MAX_BODY_SIZE", "")  # used when the app did not load; a value it refuses is skipped (app.E001)
+    raw = context.env.get(
+        "MAX_BODY_SIZE", ""
+    )  # used when the app did not load; a value it refuses is skipped (app.E001)
     app_size = context.settings.get("max_body_size") or (int(raw) if raw.isascii() and raw.isdigit() else 0)
     if not app_size or not context.nginx:
         return
@@ -130,7 +161,12 @@ def upstream_targets(nginx: NginxFile) -> dict[tuple[str, int], str]:
     targets: dict[tuple[str, int], str] = {}
     for directive in nginx.walk():
         target = ""
-        if directive.name == "server" and directive.parent is not None and directive.parent.name == "upstream" and directive.args:
+        if (
+            directive.name == "server"
+            and directive.parent is not None
+            and directive.parent.name == "upstream"
+            and directive.args
+        ):
             target = directive.args[0]
         elif directive.name == "proxy_pass" and directive.args:
             target = directive.args[0].split("://", 1)[-1].split("/", 1)[0]

@@ -140,7 +140,9 @@ def report_text(report: Report, styled: bool = False) -> str:
     for level in sorted(Level, reverse=True):
         group = [f for f in report.findings if f.level == level]
         if group:
-            lines.append(style(f"{level.name}S:", sys.stdout, fg=colours[level], bold=True) if styled else f"{level.name}S:")
+            lines.append(
+                style(f"{level.name}S:", sys.stdout, fg=colours[level], bold=True) if styled else f"{level.name}S:"
+            )
             lines += [f"  {f.id}: {f.message}\n      hint: {f.hint}" for f in group]
     return "\n".join(lines)
 
@@ -148,7 +150,11 @@ def report_text(report: Report, styled: bool = False) -> str:
 def summary_line(report: Report) -> str:
     """`tkit check: 2 errors, 1 warning (30 checks run, with --deploy)`."""
     counts = {level: sum(f.level == level for f in report.findings) for level in Level}
-    parts = [f"{counts[level]} {level.label}{'' if counts[level] == 1 else 's'}" for level in sorted(Level, reverse=True) if counts[level]]
+    parts = [
+        f"{counts[level]} {level.label}{'' if counts[level] == 1 else 's'}"
+        for level in sorted(Level, reverse=True)
+        if counts[level]
+    ]
     scope = f"{report.checks_run} checks run{', with --deploy' if report.deploy else ''}"
     return f"tkit check: {', '.join(parts) or 'no issues'} ({scope})"
 

@@ -43,7 +43,12 @@ def tracebacks_off(context: CheckContext) -> Iterator[str]:
             yield f"the `{name}` setting is on"
 
 
-@register("security.E003", Level.ERROR, "Put COOKIE_SECRET=<python -c 'import secrets; print(secrets.token_urlsafe(48))'> in .env.", deploy=True)
+@register(
+    "security.E003",
+    Level.ERROR,
+    "Put COOKIE_SECRET=<python -c 'import secrets; print(secrets.token_urlsafe(48))'> in .env.",
+    deploy=True,
+)
 def cookie_secret_set(context: CheckContext) -> Iterator[str]:
     """Without a secret, signed cookies (sessions) do not work or use a debug key."""
     if not cookie_keys(context):
@@ -66,7 +71,12 @@ def cookie_secret_random(context: CheckContext) -> Iterator[str]:
             yield f"cookie secret key {index} looks like a placeholder (the value is not shown)"
 
 
-@register("security.E006", Level.ERROR, "`git rm --cached .env`, add it to .gitignore, and rotate the secret (it is in the history).", deploy=True)
+@register(
+    "security.E006",
+    Level.ERROR,
+    "`git rm --cached .env`, add it to .gitignore, and rotate the secret (it is in the history).",
+    deploy=True,
+)
 def cookie_secret_untracked(context: CheckContext) -> Iterator[str]:
     """A secret in git is a secret shared with everyone who can read the repository."""
     env_file = context.env_file
@@ -80,10 +90,18 @@ def cookie_secret_untracked(context: CheckContext) -> Iterator[str]:
 def git(context: CheckContext, *args: str, stdin: str | None = None) -> int | None:
     """Run git in the project; the exit status, or None when git is missing or this is no repository."""
     try:
-        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], check=False, cwd=context.root, capture_output=True, timeout=20)
+        inside = subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"],
+            check=False,
+            cwd=context.root,
+            capture_output=True,
+            timeout=20,
+        )
         if inside.returncode != 0:
             return None
-        done = subprocess.run(["git", *args], check=False, cwd=context.root, input=(stdin or "").encode(), capture_output=True, timeout=60)
+        done = subprocess.run(
+            ["git", *args], check=False, cwd=context.root, input=(stdin or "").encode(), capture_output=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.returncode
@@ -99,21 +117,33 @@ def env_file_private(context: CheckContext) -> Iterator[str]:
             yield f"{env_file.name} has mode {mode:04o}, readable by others than its owner"
 
 
-@register("security.E008", Level.ERROR, "Set xsrf_cookies=True and put {% module xsrf_form_html() %} in forms.", deploy=True)
+@register(
+    "security.E008", Level.ERROR, "Set xsrf_cookies=True and put {% module xsrf_form_html() %} in forms.", deploy=True
+)
 def xsrf_on(context: CheckContext) -> Iterator[str]:
     """Without XSRF tokens any site can post forms as a signed-in user."""
     if context.app is not None and not context.settings.get("xsrf_cookies"):
         yield "xsrf_cookies is off"
 
 
-@register("security.W009", Level.WARNING, "Set cross_origin_protection=True (Tornado 6.6) to reject cross-site unsafe requests.", deploy=True)
+@register(
+    "security.W009",
+    Level.WARNING,
+    "Set cross_origin_protection=True (Tornado 6.6) to reject cross-site unsafe requests.",
+    deploy=True,
+)
 def cross_origin_on(context: CheckContext) -> Iterator[str]:
     """Sec-Fetch-Site/Origin checks stop cross-site requests even where a token is missing."""
     if context.app is not None and not context.settings.get("cross_origin_protection"):
         yield "cross_origin_protection is off"
 
 
-@register("security.E010", Level.ERROR, "Keep autoescape on (the default, xhtml_escape); escape by hand only with {% raw %} where proven safe.", deploy=True)
+@register(
+    "security.E010",
+    Level.ERROR,
+    "Keep autoescape on (the default, xhtml_escape); escape by hand only with {% raw %} where proven safe.",
+    deploy=True,
+)
 def autoescape_on(context: CheckContext) -> Iterator[str]:
     """Without autoescaping every template variable is an XSS hole."""
     if context.app is not None and "autoescape" in context.settings and context.settings["autoescape"] is None:

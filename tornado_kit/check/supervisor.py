@@ -87,9 +87,19 @@ def section_processes(parser: configparser.RawConfigParser, section: str, path: 
     processes = []
     for number in range(start, start + min(numprocs, 256)):
         variables: dict[str, object] = {f"ENV_{key}": value for key, value in os.environ.items()}
-        variables.update(program_name=name, group_name=name, process_num=number, here=str(path.parent), host_node_name=socket.gethostname())
+        variables.update(
+            program_name=name,
+            group_name=name,
+            process_num=number,
+            here=str(path.parent),
+            host_node_name=socket.gethostname(),
+        )
         expanded = {key: expand(value, variables) for key, value in options.items()}
-        processes.append(Process(name, path, expanded.get("command", ""), expanded, parse_environment(expanded.get("environment", ""))))
+        processes.append(
+            Process(
+                name, path, expanded.get("command", ""), expanded, parse_environment(expanded.get("environment", ""))
+            )
+        )
     return processes
 
 

@@ -28,7 +28,12 @@ def unique_programs(context: CheckContext) -> list[Process]:
     return list({(p.path, p.program): p for p in context.supervisor}.values())
 
 
-@register("deploy.W003", Level.WARNING, "Run `tkit deploy-config` to write deploy/nginx and deploy/supervisor, or pass --deploy-dir.", deploy=True)
+@register(
+    "deploy.W003",
+    Level.WARNING,
+    "Run `tkit deploy-config` to write deploy/nginx and deploy/supervisor, or pass --deploy-dir.",
+    deploy=True,
+)
 def deploy_files_present(context: CheckContext) -> Iterator[str]:
     """Without the files, none of the nginx/supervisor checks can run."""
     where = context.deploy_dir
@@ -40,7 +45,12 @@ def deploy_files_present(context: CheckContext) -> Iterator[str]:
         yield f"no supervisor config found in {where}/supervisor/*.conf"
 
 
-@register("deploy.E004", Level.ERROR, "Fix the syntax at the place shown (nginx -t and supervisord would refuse it too).", deploy=True)
+@register(
+    "deploy.E004",
+    Level.ERROR,
+    "Fix the syntax at the place shown (nginx -t and supervisord would refuse it too).",
+    deploy=True,
+)
 def deploy_files_parse(context: CheckContext) -> Iterator[str]:
     """A deploy file that does not parse is not checked at all."""
     yield from context.parse_errors
@@ -88,7 +98,12 @@ def stop_waits_for_shutdown(context: CheckContext) -> Iterator[str]:
             yield f"{describe(process)}: stopwaitsecs={raw} is not longer than SHUTDOWN_TIMEOUT={timeout:g}"
 
 
-@register("supervisor.E004", Level.ERROR, "Run `python -m <package>` without --reload/--debug and without DEBUG=1 in production.", deploy=True)
+@register(
+    "supervisor.E004",
+    Level.ERROR,
+    "Run `python -m <package>` without --reload/--debug and without DEBUG=1 in production.",
+    deploy=True,
+)
 def no_dev_mode(context: CheckContext) -> Iterator[str]:
     """A reloader or debug mode under supervisor: tracebacks to clients, restarts on file changes."""
     for process in unique_programs(context):
@@ -102,7 +117,12 @@ def no_dev_mode(context: CheckContext) -> Iterator[str]:
             yield f"{describe(process)} runs with {', '.join(flags)}"
 
 
-@register("supervisor.E005", Level.ERROR, "Keep secrets in the project's .env (mode 0600), not in supervisor's config (world-readable, shown by supervisorctl).", deploy=True)
+@register(
+    "supervisor.E005",
+    Level.ERROR,
+    "Keep secrets in the project's .env (mode 0600), not in supervisor's config (world-readable, shown by supervisorctl).",
+    deploy=True,
+)
 def no_secret_in_environment(context: CheckContext) -> Iterator[str]:
     """supervisor configs are readable by many and copied around; the value is never shown here."""
     known = set(context.secrets())
@@ -124,7 +144,12 @@ def is_loopback(address: str) -> bool:
 
 def bind_address(context: CheckContext, process: Process) -> str:
     """The address a worker binds: --address, else ADDRESS (its environment, then .env), else loopback."""
-    return process.option_value("--address") or process.environment.get("ADDRESS") or context.env.get("ADDRESS") or "127.0.0.1"
+    return (
+        process.option_value("--address")
+        or process.environment.get("ADDRESS")
+        or context.env.get("ADDRESS")
+        or "127.0.0.1"
+    )
 
 
 def xheaders_binds(context: CheckContext, private: bool) -> Iterator[str]:
@@ -144,13 +169,23 @@ def is_private(address: str) -> bool:
     return parsed.is_private and not parsed.is_unspecified
 
 
-@register("deploy.E005", Level.ERROR, "Bind to 127.0.0.1 behind nginx (or a private address that only nginx can reach), or drop --xheaders.", deploy=True)
+@register(
+    "deploy.E005",
+    Level.ERROR,
+    "Bind to 127.0.0.1 behind nginx (or a private address that only nginx can reach), or drop --xheaders.",
+    deploy=True,
+)
 def xheaders_not_public(context: CheckContext) -> Iterator[str]:
     """xheaders trusts X-Real-IP/X-Scheme; on a public or wildcard bind anyone can set them."""
     yield from xheaders_binds(context, private=False)
 
 
-@register("deploy.W007", Level.WARNING, "Firewall the worker ports so only the nginx host reaches them (Tornado trusts their X-Real-IP/X-Scheme).", deploy=True)
+@register(
+    "deploy.W007",
+    Level.WARNING,
+    "Firewall the worker ports so only the nginx host reaches them (Tornado trusts their X-Real-IP/X-Scheme).",
+    deploy=True,
+)
 def xheaders_on_private_network(context: CheckContext) -> Iterator[str]:
     """Several app hosts must bind a private address; then only a firewall keeps spoofed headers out."""
     yield from xheaders_binds(context, private=True)
@@ -163,7 +198,12 @@ def same_host(nginx_host: str, worker_address: str) -> bool:
     return nginx_host == worker_address or (is_loopback(nginx_host) and is_loopback(worker_address))
 
 
-@register("deploy.E006", Level.ERROR, "Re-run `tkit deploy-config` so nginx's upstream and supervisor's --port values come from one place.", deploy=True)
+@register(
+    "deploy.E006",
+    Level.ERROR,
+    "Re-run `tkit deploy-config` so nginx's upstream and supervisor's --port values come from one place.",
+    deploy=True,
+)
 def ports_agree(context: CheckContext) -> Iterator[str]:
     """A port nginx proxies to with no worker gives 502s; a worker nginx never uses is wasted."""
     if not context.nginx or not context.supervisor:

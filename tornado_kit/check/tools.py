@@ -42,7 +42,9 @@ def wrapper_config(nginx: NginxFile, prefix: Path, config: Path) -> Path:
     if any(d.name in ("http", "events") for d in nginx.directives):
         return config
     mime = Path("/etc/nginx/mime.types")
-    text = MAIN_CONFIG.format(prefix=prefix, config=config.resolve(), mime=f'include "{mime}";' if mime.is_file() else "")
+    text = MAIN_CONFIG.format(
+        prefix=prefix, config=config.resolve(), mime=f'include "{mime}";' if mime.is_file() else ""
+    )
     path = prefix / "nginx.conf"
     path.write_text(text, encoding="utf-8")
     return path
@@ -53,7 +55,11 @@ def missing_certificates(nginx: NginxFile) -> list[Directive]:
     return [
         d
         for d in nginx.walk()
-        if d.name in CERTIFICATE_DIRECTIVES and d.args and "$" not in d.args[0] and not d.args[0].startswith("data:") and not Path(d.args[0]).exists()
+        if d.name in CERTIFICATE_DIRECTIVES
+        and d.args
+        and "$" not in d.args[0]
+        and not d.args[0].startswith("data:")
+        and not Path(d.args[0]).exists()
     ]
 
 
@@ -64,7 +70,24 @@ def stand_in_certificates(nginx: NginxFile, prefix: Path) -> Path:
     if not missing:
         return nginx.path
     cert, key = prefix / "standin.pem", prefix / "standin.key"
-    run_tool(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=tkit-check", "-keyout", str(key), "-out", str(cert)])
+    run_tool(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=tkit-check",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ]
+    )
     text = nginx.path.read_text(encoding="utf-8")
     for directive in missing:
         text = text.replace(directive.args[0], str(key if directive.name.endswith("_key") else cert))
@@ -94,7 +117,9 @@ def nginx_test_errors(nginx: NginxFile, binary: str) -> list[str]:
     if done is None or done.returncode == 0:
         return []
     lines = [line for line in done.stderr.splitlines() if "[emerg]" in line or "[crit]" in line]
-    return [line.split("] ", 1)[-1].strip() for line in lines] or [done.stderr.strip().splitlines()[-1:][0] if done.stderr.strip() else "nginx -t failed"]
+    return [line.split("] ", 1)[-1].strip() for line in lines] or [
+        done.stderr.strip().splitlines()[-1:][0] if done.stderr.strip() else "nginx -t failed"
+    ]
 
 
 @register("nginx.E100", Level.ERROR, "Fix what nginx reports (it would refuse to reload with this file).", deploy=True)
@@ -108,7 +133,12 @@ def nginx_accepts(context: CheckContext) -> Iterator[str]:
             yield f"nginx -t on {nginx.path.name}: {error}"
 
 
-@register("nginx.I102", Level.INFO, "Expected on a development machine; make sure the files exist on the server before reloading nginx.", deploy=True)
+@register(
+    "nginx.I102",
+    Level.INFO,
+    "Expected on a development machine; make sure the files exist on the server before reloading nginx.",
+    deploy=True,
+)
 def certificates_exist(context: CheckContext) -> Iterator[str]:
     """nginx -t ran with a throwaway certificate in place of these (they exist only on the server)."""
     for nginx in context.nginx:
@@ -128,10 +158,19 @@ def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:
         report = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
         return [] if done.returncode == 0 else [f"gixy failed: {(done.stderr or done.stdout).strip()[:200]}"]
-    return [f"[{item.get('plugin')}] {item.get('summary')} ({item.get('severity')})" for item in report if isinstance(item, dict)]
+    return [
+        f"[{item.get('plugin')}] {item.get('summary')} ({item.get('severity')})"
+        for item in report
+        if isinstance(item, dict)
+    ]
 
 
-@register("nginx.W101", Level.WARNING, "See gixy's documentation for the plugin named (https://github.com/dvershinin/gixy).", deploy=True)
+@register(
+    "nginx.W101",
+    Level.WARNING,
+    "See gixy's documentation for the plugin named (https://github.com/dvershinin/gixy).",
+    deploy=True,
+)
 def gixy_clean(context: CheckContext) -> Iterator[str]:
     """gixy knows nginx security mistakes we do not check ourselves (header redefinition, SSRF, ...)."""
     binary = shutil.which("gixy")

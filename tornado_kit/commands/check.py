@@ -11,9 +11,21 @@ LEVELS = ("info", "warning", "error")
 
 @click.command()
 @click.option("--deploy", is_flag=True, help="Add the production checks: settings, .env, nginx and supervisor files.")
-@click.option("--app", "app_spec", metavar="MODULE:FACTORY", help="The app factory (default: the project's [tool.tkit] app).")
-@click.option("--deploy-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with nginx/ and supervisor/ (default: ./deploy).")
-@click.option("--fail-level", type=click.Choice(LEVELS), default="error", show_default=True, help="Exit 1 when a finding is at this level or above.")
+@click.option(
+    "--app", "app_spec", metavar="MODULE:FACTORY", help="The app factory (default: the project's [tool.tkit] app)."
+)
+@click.option(
+    "--deploy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with nginx/ and supervisor/ (default: ./deploy).",
+)
+@click.option(
+    "--fail-level",
+    type=click.Choice(LEVELS),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at this level or above.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def check(deploy: bool, app_spec: str | None, deploy_dir: Path | None, fail_level: str, as_json: bool) -> None:
     """Run Django-style checks with stable ids (like security.E001) on the project.

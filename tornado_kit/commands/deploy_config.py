@@ -18,8 +18,12 @@ PathType = click.Path(path_type=Path)
 
 
 @click.command("deploy-config", epilog=EXAMPLES)
-@click.option("--workers", default="auto", show_default=True, help="Processes per host: `auto` (usable CPUs) or a number.")
-@click.option("--base-port", type=int, default=8001, show_default=True, help="Port of the first worker; the others follow.")
+@click.option(
+    "--workers", default="auto", show_default=True, help="Processes per host: `auto` (usable CPUs) or a number."
+)
+@click.option(
+    "--base-port", type=int, default=8001, show_default=True, help="Port of the first worker; the others follow."
+)
 @click.option("--bind", default=None, help="Address the workers bind to.  [default: 127.0.0.1]")
 @click.option("--server-name", default=None, help="nginx server_name(s), comma-separated.  [default: localhost]")
 @click.option("--listen", default=None, help="nginx HTTP listen port or ADDRESS:PORT.  [default: 80]")
@@ -27,11 +31,17 @@ PathType = click.Path(path_type=Path)
 @click.option("--out", type=PathType, default=None, help="Folder to write into.  [default: PROJECT/deploy]")
 @click.option("--user", default="www-data", show_default=True, help="User the workers run as.")
 @click.option("--app-dir", type=PathType, default=None, help="The project root.  [default: the project around the cwd]")
-@click.option("--python", type=PathType, default=None, help="Interpreter.  [default: PROJECT/.venv/bin/python, else this one]")
+@click.option(
+    "--python", type=PathType, default=None, help="Interpreter.  [default: PROJECT/.venv/bin/python, else this one]"
+)
 @click.option("--tls-cert", type=PathType, default=None, help="TLS certificate (chain) for nginx.")
 @click.option("--tls-key", type=PathType, default=None, help="TLS private key for nginx.")
-@click.option("--hosts", default=None, help="App hosts, comma-separated: one upstream across all, one supervisor file each.")
-@click.option("--log-dir", type=PathType, default=Path("/var/log/supervisor"), show_default=True, help="Worker log folder.")
+@click.option(
+    "--hosts", default=None, help="App hosts, comma-separated: one upstream across all, one supervisor file each."
+)
+@click.option(
+    "--log-dir", type=PathType, default=Path("/var/log/supervisor"), show_default=True, help="Worker log folder."
+)
 @click.option("--ipv6", is_flag=True, help="nginx also listens on IPv6 ([::]).")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files in --out that differ.")

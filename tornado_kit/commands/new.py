@@ -26,12 +26,16 @@ Examples:
 @click.argument("name")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print the files that would be written; write nothing.")
-@click.option("--force", is_flag=True, help="Write into a non-empty directory (never deletes; lists overwritten files).")
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty directory (never deletes; lists overwritten files)."
+)
 @click.option("--auth/--no-auth", default=True, show_default=True, help="Accounts, sessions and login pages.")
 @click.option("--websocket/--no-websocket", default=True, show_default=True, help="The WebSocket chat.")
 @click.option("--redis", is_flag=True, help="Add redis to the dependencies for multi-process chat fan-out.")
 @click.option("--git", is_flag=True, help="Run `git init` and make the first commit (.env stays out).")
-def new(name: str, directory: Path | None, dry_run: bool, force: bool, auth: bool, websocket: bool, redis: bool, git: bool) -> None:
+def new(
+    name: str, directory: Path | None, dry_run: bool, force: bool, auth: bool, websocket: bool, redis: bool, git: bool
+) -> None:
     """Create a new Tornado project called NAME in DIRECTORY (default: ./NAME).
 
     NAME is the distribution name; the Python package is its normalized form (my-site -> my_site).
@@ -40,7 +44,9 @@ def new(name: str, directory: Path | None, dry_run: bool, force: bool, auth: boo
     from tornado_kit.api import new_project
 
     target = directory if directory is not None else Path(name)
-    result = new_project(name, target, auth=auth, websocket=websocket, redis=redis, force=force, dry_run=dry_run, git=git)
+    result = new_project(
+        name, target, auth=auth, websocket=websocket, redis=redis, force=force, dry_run=dry_run, git=git
+    )
     for line in report_lines(result):
         click.echo(line)
     if result.warnings:

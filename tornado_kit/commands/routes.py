@@ -13,7 +13,9 @@ COLUMNS = ("pattern", "name", "handler", "methods", "login", "ws", "xsrf-exempt"
 
 
 @click.command()
-@click.option("--app", "app_spec", metavar="MODULE:FACTORY", help="The app factory (default: the project's [tool.tkit] app).")
+@click.option(
+    "--app", "app_spec", metavar="MODULE:FACTORY", help="The app factory (default: the project's [tool.tkit] app)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
 def routes(app_spec: str | None, as_json: bool) -> None:
     """Show every route: pattern, name, handler, methods, login, WebSocket, XSRF opt-out.

@@ -8,14 +8,36 @@ import click
 
 
 @click.command()
-@click.option("--reload/--no-reload", "reload", default=True, show_default=True, help="Restart the app when a watched file changes.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 exposes tracebacks to the network).")
+@click.option(
+    "--reload/--no-reload",
+    "reload",
+    default=True,
+    show_default=True,
+    help="Restart the app when a watched file changes.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 exposes tracebacks to the network).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--app", "app", metavar="MODULE:FACTORY", help="App factory to serve instead of the project's [tool.tkit] app.")
-@click.option("--watch", multiple=True, type=click.Path(exists=True, path_type=Path), help="Also reload when files under PATH change (repeatable).")
+@click.option(
+    "--app", "app", metavar="MODULE:FACTORY", help="App factory to serve instead of the project's [tool.tkit] app."
+)
+@click.option(
+    "--watch",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Also reload when files under PATH change (repeatable).",
+)
 @click.option("--ignore", multiple=True, metavar="GLOB", help="Never reload for paths matching GLOB (repeatable).")
-@click.option("--poll", is_flag=True, help="Poll for changes instead of using file events (network mounts, some containers).")
-def serve(reload: bool, host: str, port: int, app: str | None, watch: tuple[Path, ...], ignore: tuple[str, ...], poll: bool) -> None:
+@click.option(
+    "--poll", is_flag=True, help="Poll for changes instead of using file events (network mounts, some containers)."
+)
+def serve(
+    reload: bool, host: str, port: int, app: str | None, watch: tuple[Path, ...], ignore: tuple[str, ...], poll: bool
+) -> None:
     """Serve the app on HOST:PORT and reload it on every save, without dropping a request.
 
     \b

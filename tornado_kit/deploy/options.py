@@ -19,7 +19,9 @@ from tornado_kit.deploy.cpus import CpuCount, usable_cpus
 from tornado_kit.errors import BadInput, ProjectNotFound
 from tornado_kit.project import Project, find_project, load_project
 
-HOSTNAME = re.compile(r"(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+HOSTNAME = re.compile(
+    r"(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 USERNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 URL_PREFIX = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")
 UNSAFE_PATH_CHARS = set("\"'\\;{}$`")
@@ -99,12 +101,23 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
     tls_cert, tls_key = _tls(raw.tls_cert, raw.tls_key)
     _check_no_clash(raw.base_port, workers.count, [http_port, *([raw.https_port] if tls_cert else [])], hosts)
     options = DeployOptions(
-        project=project, app=load_app_settings(project.env_file), python=_python(raw.python, project),
-        workers=workers, base_port=raw.base_port, bind=_bind(raw.bind or "127.0.0.1"), hosts=hosts,
+        project=project,
+        app=load_app_settings(project.env_file),
+        python=_python(raw.python, project),
+        workers=workers,
+        base_port=raw.base_port,
+        bind=_bind(raw.bind or "127.0.0.1"),
+        hosts=hosts,
         server_names=_names("--server-name", raw.server_name or "localhost"),
-        listen_address=listen_address, http_port=http_port, https_port=raw.https_port,
-        tls_cert=tls_cert, tls_key=tls_key, user=_user(raw.user),
-        log_dir=_path("--log-dir", raw.log_dir), out=(raw.out or project.root / "deploy").absolute(), ipv6=raw.ipv6,
+        listen_address=listen_address,
+        http_port=http_port,
+        https_port=raw.https_port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        user=_user(raw.user),
+        log_dir=_path("--log-dir", raw.log_dir),
+        out=(raw.out or project.root / "deploy").absolute(),
+        ipv6=raw.ipv6,
     )
     return _with_warnings(options)
 
@@ -215,8 +228,10 @@ def _with_warnings(options: DeployOptions) -> DeployOptions:
         )
     if options.hosts:
         ports = f"{options.ports[0]}-{options.ports[-1]}"
-        warnings.append(f"with --hosts the workers listen on {', '.join(options.hosts)} and trust proxy headers "
-                        f"(--xheaders): firewall ports {ports} so that only the nginx host reaches them")
+        warnings.append(
+            f"with --hosts the workers listen on {', '.join(options.hosts)} and trust proxy headers "
+            f"(--xheaders): firewall ports {ports} so that only the nginx host reaches them"
+        )
     refused = [n for n in options.server_names if n not in options.app.allowed_hosts]
     if refused:
         warnings.append(

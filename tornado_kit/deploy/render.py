@@ -104,22 +104,34 @@ def install_steps(options: DeployOptions) -> list[Step]:
     """The exact commands that install the rendered files on a Debian/Ubuntu host."""
     name, q = options.project.package, shlex.quote
     root, user = options.project.root, options.user
-    steps = [Step(
-        "Let the app user read the settings and write the database folder (on every app host):",
-        (f"sudo chown {q(user)} {q(str(root / '.env'))}", f"sudo install -d -o {q(user)} {q(str(root / 'var'))}"),
-    )]
+    steps = [
+        Step(
+            "Let the app user read the settings and write the database folder (on every app host):",
+            (f"sudo chown {q(user)} {q(str(root / '.env'))}", f"sudo install -d -o {q(user)} {q(str(root / 'var'))}"),
+        )
+    ]
     for host, filename in supervisor_files(options).items():
         where = f"On {host}, start" if host else "Start"
-        steps.append(Step(f"{where} the workers with supervisor:", (
-            f"sudo cp {q(str(options.out / filename))} /etc/supervisor/conf.d/{name}.conf",
-            "sudo supervisorctl reread && sudo supervisorctl update",
-            f"sudo supervisorctl status '{name}:*'",
-        )))
-    steps.append(Step("Put nginx in front (its catch-all server replaces Debian's default site):", (
-        f"sudo cp {q(str(options.out / 'nginx' / (name + '.conf')))} /etc/nginx/conf.d/{name}.conf",
-        "sudo rm -f /etc/nginx/sites-enabled/default",
-        "sudo nginx -t && sudo systemctl reload nginx",
-    )))
+        steps.append(
+            Step(
+                f"{where} the workers with supervisor:",
+                (
+                    f"sudo cp {q(str(options.out / filename))} /etc/supervisor/conf.d/{name}.conf",
+                    "sudo supervisorctl reread && sudo supervisorctl update",
+                    f"sudo supervisorctl status '{name}:*'",
+                ),
+            )
+        )
+    steps.append(
+        Step(
+            "Put nginx in front (its catch-all server replaces Debian's default site):",
+            (
+                f"sudo cp {q(str(options.out / 'nginx' / (name + '.conf')))} /etc/nginx/conf.d/{name}.conf",
+                "sudo rm -f /etc/nginx/sites-enabled/default",
+                "sudo nginx -t && sudo systemctl reload nginx",
+            ),
+        )
+    )
     return steps
 
 
@@ -128,8 +140,11 @@ def _render(template: str, context: dict[str, Any], **extra: Any) -> str:
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root() / "deploy")),
-        undefined=jinja2.StrictUndefined, autoescape=False,
-        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     try:
         return env.get_template(template).render({**context, **extra})

@@ -70,7 +70,13 @@ class ConnectionTracker(tornado.httputil.HTTPServerConnectionDelegate):
 class TrackedRequest(tornado.httputil.HTTPMessageDelegate):
     """Passes one request through to the app, telling the tracker when it starts and ends."""
 
-    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, tracker: ConnectionTracker, server_conn: object, request_conn: object) -> None:
+    def __init__(
+        self,
+        inner: tornado.httputil.HTTPMessageDelegate,
+        tracker: ConnectionTracker,
+        server_conn: object,
+        request_conn: object,
+    ) -> None:
         self.inner, self.tracker = inner, tracker
         self.server_conn, self.request_conn = server_conn, request_conn
 

@@ -48,8 +48,15 @@ class ServeConfig:
 
 
 def make_config(
-    app: str | None, cwd: Path, *, host: str = "127.0.0.1", port: int = 8000, reload: bool = True,
-    poll: bool = False, watch: tuple[Path, ...] = (), ignore: tuple[str, ...] = (),
+    app: str | None,
+    cwd: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = True,
+    poll: bool = False,
+    watch: tuple[Path, ...] = (),
+    ignore: tuple[str, ...] = (),
 ) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
     from tornado_kit.appload import resolve_app_and_project
@@ -75,7 +82,9 @@ def make_config(
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind and listen once; the socket outlives every app process. Port in use -> PortInUse."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except socket.gaierror as exc:
         raise TkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock = socket.socket(family, kind, proto)
@@ -86,7 +95,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortInUse(f"port {port} is already in use on {host}; stop the other server or choose another with --port") from None
+            raise PortInUse(
+                f"port {port} is already in use on {host}; stop the other server or choose another with --port"
+            ) from None
         raise TkitError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock

@@ -30,9 +30,25 @@ from tornado_kit.serve.warmup import CodeCache, Preloader, report_imports
 
 STANDBY_AFTER = 0.3  # seconds of quiet before forking the next app process ahead of time
 PRELOAD = (
-    "asyncio", "json", "sqlite3", "hashlib", "hmac", "secrets", "dataclasses", "concurrent.futures",
-    "tornado.web", "tornado.httpserver", "tornado.websocket", "tornado.template", "tornado.locale",
-    "tornado.escape", "tornado.log", "tornado.ioloop", "tornado.platform.asyncio", "tornado.httpclient", "tornado.gen",
+    "asyncio",
+    "json",
+    "sqlite3",
+    "hashlib",
+    "hmac",
+    "secrets",
+    "dataclasses",
+    "concurrent.futures",
+    "tornado.web",
+    "tornado.httpserver",
+    "tornado.websocket",
+    "tornado.template",
+    "tornado.locale",
+    "tornado.escape",
+    "tornado.log",
+    "tornado.ioloop",
+    "tornado.platform.asyncio",
+    "tornado.httpclient",
+    "tornado.gen",
 )
 
 

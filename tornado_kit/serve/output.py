@@ -25,7 +25,6 @@ def banner(config: ServeConfig, watching: str | None) -> None:
         warn(f"--host {config.host} makes the dev server reachable from the network, tracebacks included")
 
 
-
 def watching_line(kind: str, folders: list[str], extra_globs: tuple[str, ...]) -> str:
     """`Reload on: watching ., mysite/ (*.py, .env) with inotify`."""
     shown = ", ".join(folders[:6]) + (f" and {len(folders) - 6} more" if len(folders) > 6 else "")

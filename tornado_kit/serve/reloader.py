@@ -87,14 +87,20 @@ class Reloader:
         self.events_r, events_w = os.pipe()
         os.set_blocking(self.events_r, False)
         cfg = ForkServerConfig(
-            listen_fd=self.sock.fileno(), control_fd=control_r, events_fd=events_w, parent_pid=os.getpid(),
-            app_spec=self.config.app_spec, import_root=str(self.config.import_root),
+            listen_fd=self.sock.fileno(),
+            control_fd=control_r,
+            events_fd=events_w,
+            parent_pid=os.getpid(),
+            app_spec=self.config.app_spec,
+            import_root=str(self.config.import_root),
             project_root=str(self.config.project_root) if self.config.project_root else None,
             package=self.config.package,
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         command = [sys.executable, "-m", "tornado_kit.serve.forkserver", cfg.to_json()]
-        proc = subprocess.Popen(command, pass_fds=(self.sock.fileno(), control_r, events_w), cwd=self.config.workdir, env=env)
+        proc = subprocess.Popen(
+            command, pass_fds=(self.sock.fileno(), control_r, events_w), cwd=self.config.workdir, env=env
+        )
         os.close(control_r)
         os.close(events_w)
         return proc

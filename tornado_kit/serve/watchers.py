@@ -23,15 +23,51 @@ log = logging.getLogger(__name__)
 
 IGNORED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox",
-        ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode", "var", "build", "dist",
-        "site-packages", "htmlcov", ".eggs",
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".idea",
+        ".vscode",
+        "var",
+        "build",
+        "dist",
+        "site-packages",
+        "htmlcov",
+        ".eggs",
     }
 )
 IGNORED_FILE_GLOBS = (
-    "*.pyc", "*.pyo", "*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", "*.tmp", "*.bak", "*.orig",
-    "4913", ".DS_Store", "*.sqlite", "*.sqlite3", "*.db", "*.sqlite3-*", "*.db-*", "*-wal", "*-shm",
-    "*-journal", "*.log",
+    "*.pyc",
+    "*.pyo",
+    "*.swp",
+    "*.swo",
+    "*.swx",
+    "*~",
+    ".#*",
+    "#*#",
+    "*.tmp",
+    "*.bak",
+    "*.orig",
+    "4913",
+    ".DS_Store",
+    "*.sqlite",
+    "*.sqlite3",
+    "*.db",
+    "*.sqlite3-*",
+    "*.db-*",
+    "*-wal",
+    "*-shm",
+    "*-journal",
+    "*.log",
 )
 WATCHED_NAMES = ("*.py", ".env")
 
@@ -168,8 +204,12 @@ def _change_events() -> list[type]:
     from watchdog import events
 
     kinds: list[type] = [
-        events.FileCreatedEvent, events.FileDeletedEvent, events.FileMovedEvent,
-        events.DirDeletedEvent, events.DirMovedEvent, events.FileClosedEvent,
+        events.FileCreatedEvent,
+        events.FileDeletedEvent,
+        events.FileMovedEvent,
+        events.DirDeletedEvent,
+        events.DirMovedEvent,
+        events.FileClosedEvent,
     ]
     if not sys.platform.startswith("linux"):
         kinds.append(events.FileModifiedEvent)  # close-write events exist only on inotify
