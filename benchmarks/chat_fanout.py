@@ -139,7 +139,8 @@ def report(results: list[tuple[str, int, dict[str, Any]]], args: argparse.Namesp
     print(f"{'backend':<11} {'workers':>7} {'delivered':>9} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, workers, r in results:
         print(
-            f"{name:<11} {workers:>7} {r['delivered']:>9} {r['per_second']:>9.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
+            f"{name:<11} {workers:>7} {r['delivered']:>9} {r['per_second']:>9.0f} "
+            f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}"
         )
     base = results[0][2]["per_second"]
     for name, workers, r in results[1:]:

@@ -51,7 +51,9 @@ def tkit_command() -> list[str]:
 
 
 def time_once(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall and CPU (user + system) time of one run, in ms; the run must succeed. A leading `VAR=value` sets the environment.
+    """Wall and CPU (user + system) time of one run, in ms; the run must succeed.
+
+    A leading `VAR=value` sets the environment.
 
     Waits with a blocking wait4, not subprocess.run(timeout=...): that polls with sleeps of up to 50 ms,
     which rounded every figure up to the next poll. A run still going after 60 s is killed.
@@ -109,7 +111,8 @@ def main() -> None:
         results = measure(commands, runs, scratch)
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(
-            f"tkit = {' '.join(tkit)}; {runs} interleaved runs each after 2 warm-up rounds; Python {sys.version.split()[0]}"
+            f"tkit = {' '.join(tkit)}; {runs} interleaved runs each after 2 warm-up rounds; "
+            f"Python {sys.version.split()[0]}"
         )
         print(f"load average after the runs: {load} ({os.cpu_count()} CPUs; a busy machine inflates every row alike)")
         print_table(results)

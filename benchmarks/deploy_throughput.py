@@ -101,7 +101,8 @@ def main() -> int:
             workdir / "mysite", workdir, workers=args.workers, nginx_workers=args.workers
         ) as deployment:
             print(
-                f"{args.workers} workers, {os.cpu_count()} CPUs, wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+                f"{args.workers} workers, {os.cpu_count()} CPUs, "
+                f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
             )
             measure(deployment, args)
     return 0

@@ -196,7 +196,8 @@ def report(result: Result) -> None:
     failed = sum(result.failures.values())
     detail = ", ".join(f"{k} {v}" for k, v in sorted(result.failures.items())) or "none"
     print(
-        f"{result.name:<20} median {statistics.median(result.latencies):7.1f} ms   p90 {p90(result.latencies):7.1f} ms   "
+        f"{result.name:<20} median {statistics.median(result.latencies):7.1f} ms   "
+        f"p90 {p90(result.latencies):7.1f} ms   "
         f"failed {failed} of {result.requests} requests ({detail})"
     )
 
@@ -238,20 +239,23 @@ def main() -> None:
         ours, idle, reported = run_tkit(root, handler, Path(temp), args.reloads)
         theirs = run_autoreload(root, handler, Path(temp), args.reloads)
     print(
-        f"reload: handler write -> first response with the new code, {args.reloads} reloads, poll every {POLL_EVERY * 1000:.0f} ms"
+        f"reload: handler write -> first response with the new code, {args.reloads} reloads, "
+        f"poll every {POLL_EVERY * 1000:.0f} ms"
     )
     print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     report(ours)
     if reported:
         print(
-            f"{'':<20} (its own log: first file event -> new process serving, median {statistics.median(reported):.0f} ms)"
+            f"{'':<20} (its own log: first file event -> new process serving, "
+            f"median {statistics.median(reported):.0f} ms)"
         )
     report(theirs)
     ratio = statistics.median(theirs.latencies) / statistics.median(ours.latencies)
     print(f"speed-up (median): {ratio:.1f}x faster than tornado autoreload")
     rss, pss, cpu, count = idle
     print(
-        f"tkit serve idle: {count} processes, RSS {rss / 1024:.1f} MiB (PSS {pss / 1024:.1f} MiB), CPU {cpu:.2f}% over 10 s"
+        f"tkit serve idle: {count} processes, RSS {rss / 1024:.1f} MiB (PSS {pss / 1024:.1f} MiB), "
+        f"CPU {cpu:.2f}% over 10 s"
     )
 
 

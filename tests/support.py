@@ -1,4 +1,9 @@
-"""Helpers for tests that start real processes on loopback."""
+"""Helpers shared by the whole suite (and the benchmarks): loopback ports, waiting for servers, stopping
+the processes a test started, reading /proc, and whole-tree snapshots.
+
+Harnesses tied to one area stay next to their tests: serve/devserver.py (a dev server subprocess),
+deploy/harness.py (nginx + supervisord), scale/harness.py (redis and chat clients).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,14 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+Snapshot = dict[str, tuple[str, int, bytes]]
 
 
 def free_port() -> int:
@@ -17,6 +26,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_block(count: int, attempts: int = 50) -> int:
+    """The first of `count` consecutive TCP ports on 127.0.0.1 that were free a moment ago."""
+    for _ in range(attempts):
+        base = free_port()
+        if base + count <= 65535 and all(port_is_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
+def port_is_free(port: int) -> bool:
+    """True when a server could listen on 127.0.0.1:port now."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen(1)
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Poll until something accepts TCP connections on 127.0.0.1:port; bounded by `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def wait_for_http(url: str, timeout: float = 15.0) -> int:
@@ -35,15 +75,69 @@ def wait_for_http(url: str, timeout: float = 15.0) -> int:
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
 
 
+def signal_group(pid: int, sig: int) -> None:
+    """Send `sig` to the process group `pid` leads (one a test started), if it still exists."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
 def stop_process_group(
     process: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15.0
 ) -> None:
     """Signal the process group a test started (start_new_session=True), wait, then SIGKILL what is left."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
+    signal_group(process.pid, sig)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def descendants(root: int) -> set[int]:
+    """All live descendants of `root`, from the ppid field of /proc/PID/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _read_stat(int(entry.name))
+            if fields:
+                children.setdefault(int(fields[3]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _read_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return [str(pid), "comm", *text[text.rindex(")") + 2 :].split()]  # [2] state, [3] ppid
+
+
+def alive(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie."""
+    fields = _read_stat(pid)
+    return fields is not None and fields[2] != "Z"
+
+
+def take_snapshot(root: Path) -> Snapshot:
+    """Every entry under `root` (hidden ones too) with its kind, permission bits and content or link target,
+    so a test can assert that a refused or failed run changed nothing."""
+    entries: Snapshot = {}
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder, name)
+            info = path.lstat()
+            key = str(path.relative_to(root))
+            if stat.S_ISLNK(info.st_mode):
+                entries[key] = ("link", 0, os.readlink(path).encode())
+            elif stat.S_ISDIR(info.st_mode):
+                entries[key] = ("dir", stat.S_IMODE(info.st_mode), b"")
+            else:
+                entries[key] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
+    return entries

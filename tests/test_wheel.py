@@ -105,6 +105,7 @@ def test_the_installed_command_refuses_a_bad_name_with_exit_2(installed_venv: Pa
     assert result.returncode == 2
     assert (
         result.stderr
-        == "Error: invalid project name 'json': package 'json' would shadow the Python standard library module of that name; try 'my_json'\n"
+        == "Error: invalid project name 'json': package 'json' would shadow the Python standard library module "
+        "of that name; try 'my_json'\n"
     )
     assert list(tmp_path.iterdir()) == []

@@ -76,7 +76,7 @@ FILL_FILTERS: dict[str, Callable[[Any], str]] = {**FILTERS, "e": _escape, "escap
 def render_project(
     context: Mapping[str, Any], skeleton: Path | None = None, *, fill_cache: bool = True
 ) -> list[RenderedFile]:
-    """Render every file of the skeleton that the features in `context` keep (fill_cache=False: a dry run writes nowhere)."""
+    """Render every file of the skeleton that the features in `context` keep (fill_cache=False: for a dry run)."""
     skeleton = skeleton or templates_root() / "project"
     files = read_skeleton(skeleton)
     manifest_path = skeleton.parent / "project-features.toml"
@@ -147,7 +147,7 @@ def _rendered(path: str, content: bytes, mode: int, context: Mapping[str, Any]) 
 def _render_fresh(
     files: list[SkeletonFile], left_out: set[str], context: Mapping[str, Any], fill_cache: bool
 ) -> tuple[list[RenderedFile], list[Any] | None]:
-    """Render with Jinja2; also return the cache entry (None when not filling the cache or a template does not qualify)."""
+    """Render with Jinja2; also return the cache entry (None: not filling the cache, or a template does not qualify)."""
     env = _environment({path: content for path, _, content in files if path.endswith(".jinja")}, fill_cache)
     rendered: list[RenderedFile] = []
     entry: list[Any] | None = [] if fill_cache else None

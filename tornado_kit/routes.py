@@ -65,8 +65,14 @@ class RouteProblem:
     def message(self) -> str:
         """One line saying what is wrong and where."""
         if self.kind == "shadowed":
-            return f"route {self.route.pattern} ({self.route.handler}) never matches: {self.other.pattern} ({self.other.handler}) comes first and matches everything it does"
-        return f"route name {self.route.name!r} is used by {self.other.pattern} and again by {self.route.pattern}; reverse_url finds only the last one"
+            return (
+                f"route {self.route.pattern} ({self.route.handler}) never matches: "
+                f"{self.other.pattern} ({self.other.handler}) comes first and matches everything it does"
+            )
+        return (
+            f"route name {self.route.name!r} is used by {self.other.pattern} and again by {self.route.pattern}; "
+            "reverse_url finds only the last one"
+        )
 
 
 def list_routes(app: tornado.web.Application) -> list[Route]:

@@ -296,8 +296,10 @@ def test_stand_in_certificates_let_nginx_test_run(pristine: tuple[Path, str], tm
         pytest.skip("nginx is not installed")
     root, secret = fresh_copy(pristine, tmp_path)
     tls = (
-        '    listen 443 ssl;\n    ssl_certificate "/etc/ssl/nowhere/site.pem";\n    ssl_certificate_key /etc/ssl/nowhere/site.key;\n'
-        "    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256;\n"
+        '    listen 443 ssl;\n    ssl_certificate "/etc/ssl/nowhere/site.pem";\n'
+        "    ssl_certificate_key /etc/ssl/nowhere/site.key;\n"
+        "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+        "    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256;\n"
         '    add_header Strict-Transport-Security "max-age=63072000" always;\n'
     )
     replace(root / NGINX, "    listen 80;\n", "    listen 80;\n" + tls)

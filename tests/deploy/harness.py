@@ -24,7 +24,6 @@ import getpass
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,37 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from support import stop_process_group, wait_for_http
-
-
-def free_port_block(count: int, attempts: int = 50) -> int:
-    """The first of `count` consecutive TCP ports on 127.0.0.1 that were free a moment ago."""
-    for _ in range(attempts):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count <= 65535 and all(_port_is_free(base + i) for i in range(count)):
-            return base
-    raise RuntimeError(f"no block of {count} free ports found")
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    """Poll until something accepts TCP connections on 127.0.0.1:port; bounded by `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+from support import free_port_block, stop_process_group, wait_for_http, wait_for_port
 
 
 def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Path]:
@@ -111,7 +80,8 @@ class Supervisor:
             f"[unix_http_server]\nfile={sock}\nchmod=0700\n\n"
             f"[supervisord]\nnodaemon=true\nlogfile={work}/supervisord.log\npidfile={work}/supervisord.pid\n"
             f"childlogdir={work}\n\n"
-            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            "[rpcinterface:supervisor]\n"
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
             f"[supervisorctl]\nserverurl=unix://{sock}\n\n"
             f"[include]\nfiles = {' '.join(str(p) for p in program_files)}\n"
         )

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from support import wait_for_http
+from support import free_port_block, wait_for_http
 
-from deploy.harness import Nginx, Supervisor, free_port_block, render_configs
+from deploy.harness import Nginx, Supervisor, render_configs
 from deploy.projects import make_echo_project
 
 pytestmark = pytest.mark.slow

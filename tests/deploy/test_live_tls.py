@@ -9,8 +9,9 @@ import ssl
 from collections.abc import Iterator
 
 import pytest
+from support import free_port_block
 
-from deploy.harness import Deployment, free_port_block, self_signed_certificate
+from deploy.harness import Deployment, self_signed_certificate
 from deploy.projects import make_echo_project
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from new.treesnap import Snapshot, take_snapshot
+from support import Snapshot, take_snapshot
 
 from tornado_kit.cli import main
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from new.treesnap import take_snapshot
+from support import take_snapshot
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from new.treesnap import take_snapshot
+from support import take_snapshot
 
 # Runs `tkit new` with a pause after each write or move, announced on stdout, so the test can interrupt it mid-way.
 SLOWED_TKIT = """

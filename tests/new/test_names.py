@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from new.treesnap import Snapshot
+from support import Snapshot
 
 from tornado_kit.errors import BadInput
 from tornado_kit.names import check_name, normalize_package, suggest_name

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from new.treesnap import Snapshot
+from support import Snapshot
 
 from tornado_kit import writer
 

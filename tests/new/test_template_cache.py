@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from new.treesnap import take_snapshot
+from support import take_snapshot
 
 import tornado_kit.render
 from tornado_kit.api import project_context

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from deploy.harness import wait_for_port
-from support import free_port, wait_for_http
+from support import free_port, signal_group, wait_for_http, wait_for_port
 
 TIMEOUT = 20.0  # seconds; generous, the machine is shared
 
@@ -43,24 +42,17 @@ class Process:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
         """Signal the group, wait, then KILL what is left; returns the exit code."""
         if self.popen.poll() is None:
-            _signal_group(self.popen.pid, sig)
+            signal_group(self.popen.pid, sig)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                _signal_group(self.popen.pid, signal.SIGKILL)
+                signal_group(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(5)
-        _signal_group(self.popen.pid, signal.SIGKILL)  # stragglers in the group, if any
+        signal_group(self.popen.pid, signal.SIGKILL)  # stragglers in the group, if any
         return self.popen.returncode
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 class RedisServer:

@@ -7,14 +7,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from support import free_port
+from support import descendants, free_port
 
 PROBE_APP = '''\
 """Test wrapper: the project's own app (from [tool.tkit] app) plus probe routes the tests edit."""
@@ -190,50 +189,6 @@ class DevServer:
         self.proc.wait(timeout=10)
 
 
-def descendants(root: int) -> set[int]:
-    """All live descendants of `root`, from the ppid field of /proc/PID/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            stat = _read_stat(int(entry.name))
-            if stat:
-                children.setdefault(int(stat[3]), []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _read_stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return [str(pid), "comm", *text[text.rindex(")") + 2 :].split()]  # [2] state, [3] ppid
-
-
-def alive(pid: int) -> bool:
-    """True if `pid` exists and is not a zombie."""
-    stat = _read_stat(pid)
-    return stat is not None and stat[2] != "Z"
-
-
-def port_is_free(port: int) -> bool:
-    """True when a server could listen on 127.0.0.1:port now."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen(1)
-        except OSError:
-            return False
-    return True
-
-
 PLAIN_APP = """\
 import tornado.web
 
@@ -247,4 +202,7 @@ def make_app():
 
 def plain_handler(text: str) -> str:
     """A handler module that answers `text` on /."""
-    return f"import tornado.web\n\n\nclass MainHandler(tornado.web.RequestHandler):\n    def get(self):\n        self.write({text!r})\n"
+    return (
+        "import tornado.web\n\n\nclass MainHandler(tornado.web.RequestHandler):\n"
+        f"    def get(self):\n        self.write({text!r})\n"
+    )

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serve.devserver import DevServer, alive, plain_handler, port_is_free
-from support import free_port
+from serve.devserver import DevServer, plain_handler
+from support import alive, free_port, port_is_free
 
 pytestmark = pytest.mark.slow
 StartServer = Callable[..., DevServer]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from serve.devserver import DevServer, Response, add_probe, copy_project, probe_source
+from support import alive
 
 pytestmark = pytest.mark.slow
 VERSION = "/tkit-probe/version"
@@ -71,7 +72,6 @@ def test_editing_a_handler_serves_the_new_code_from_a_new_process(server: DevSer
 
 
 def _alive_later(pid: int | None, wait: float = 6.0) -> bool:
-    from serve.devserver import alive
 
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

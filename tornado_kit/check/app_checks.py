@@ -72,7 +72,10 @@ def websocket_checks_origin(context: CheckContext) -> Iterator[str]:
         except Exception:  # noqa: BLE001, S112 -- check_origin may need state we cannot fake; say nothing rather than guess
             continue
         if accepted:
-            yield f"{handler.__module__}.{handler.__qualname__}.check_origin() accepts any origin ({FOREIGN_ORIGIN} was accepted)"
+            yield (
+                f"{handler.__module__}.{handler.__qualname__}.check_origin() accepts any origin "
+                f"({FOREIGN_ORIGIN} was accepted)"
+            )
 
 
 def websocket_handlers(context: CheckContext) -> list[type[Any]]:

@@ -36,7 +36,8 @@ def effective_proxy_headers(location: Directive) -> dict[str, str]:
 @register(
     "nginx.E001",
     Level.ERROR,
-    "Set proxy_set_header Host $host, X-Real-IP $remote_addr, X-Forwarded-For and X-Forwarded-Proto $scheme (once, in the server block).",
+    "Set proxy_set_header Host $host, X-Real-IP $remote_addr, X-Forwarded-For and X-Forwarded-Proto $scheme "
+    "(once, in the server block).",
     deploy=True,
 )
 def proxy_headers_set(context: CheckContext) -> Iterator[str]:
@@ -91,7 +92,10 @@ def alias_slashes(context: CheckContext) -> Iterator[str]:
                 continue  # a regex location uses captures; the slash rule does not apply
             prefix = location.args[-1] if location.args else ""
             if not (prefix.endswith("/") and directive.args[0].endswith("/")):
-                yield f"{nginx.where(directive)}: location {prefix} with alias {directive.args[0]}: both need a trailing slash"
+                yield (
+                    f"{nginx.where(directive)}: location {prefix} with alias {directive.args[0]}: "
+                    "both need a trailing slash"
+                )
 
 
 @register("nginx.W005", Level.WARNING, "Add `server_tokens off;` to each server block.", deploy=True)
@@ -153,7 +157,10 @@ def body_sizes_agree(context: CheckContext) -> Iterator[str]:
             nginx_size = size_in_bytes(directive.args[0])
             if nginx_size != app_size:
                 where = nginx.where(directive) if directive.line else f"{nginx.path.name} (nginx default)"
-                yield f"{where}: client_max_body_size {directive.args[0]} ({nginx_size} bytes) but the app's max_body_size is {app_size}"
+                yield (
+                    f"{where}: client_max_body_size {directive.args[0]} ({nginx_size} bytes) "
+                    f"but the app's max_body_size is {app_size}"
+                )
 
 
 def upstream_targets(nginx: NginxFile) -> dict[tuple[str, int], str]:

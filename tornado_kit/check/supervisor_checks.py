@@ -120,7 +120,8 @@ def no_dev_mode(context: CheckContext) -> Iterator[str]:
 @register(
     "supervisor.E005",
     Level.ERROR,
-    "Keep secrets in the project's .env (mode 0600), not in supervisor's config (world-readable, shown by supervisorctl).",
+    "Keep secrets in the project's .env (mode 0600), "
+    "not in supervisor's config (world-readable, shown by supervisorctl).",
     deploy=True,
 )
 def no_secret_in_environment(context: CheckContext) -> Iterator[str]:

@@ -38,7 +38,7 @@ http {{
 
 
 def wrapper_config(nginx: NginxFile, prefix: Path, config: Path) -> Path:
-    """The file to test: `config` (the file or its stand-in copy) if it is a whole nginx.conf, else a wrapper around it."""
+    """The file to test: `config` (the file or its stand-in copy) if it is a whole nginx.conf, else a wrapper."""
     if any(d.name in ("http", "events") for d in nginx.directives):
         return config
     mime = Path("/etc/nginx/mime.types")
@@ -143,7 +143,10 @@ def certificates_exist(context: CheckContext) -> Iterator[str]:
     """nginx -t ran with a throwaway certificate in place of these (they exist only on the server)."""
     for nginx in context.nginx:
         for directive in missing_certificates(nginx):
-            yield f"{nginx.where(directive)}: {directive.name} {directive.args[0]} does not exist here (nginx -t used a stand-in)"
+            yield (
+                f"{nginx.where(directive)}: {directive.name} {directive.args[0]} does not exist here "
+                "(nginx -t used a stand-in)"
+            )
 
 
 def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:

@@ -10,7 +10,7 @@ EXAMPLES = """
 \b
 Examples:
   tkit deploy-config --server-name example.com
-  tkit deploy-config --workers 4 --server-name example.com --tls-cert /etc/ssl/example.pem --tls-key /etc/ssl/example.key
+  tkit deploy-config --workers 4 --server-name example.com --tls-cert /etc/ssl/site.pem --tls-key /etc/ssl/site.key
   tkit deploy-config --hosts 10.0.0.11,10.0.0.12 --server-name example.com --out deploy --force
 """
 
