@@ -1,5 +1,5 @@
-"""Login throttling per account and per client address; counters live in the database so every
-worker process sees the same ones."""
+"""Login throttling per account and client address, per account and per address; counters live in the
+database so every worker process sees the same ones."""
 
 from __future__ import annotations
 
@@ -13,21 +13,28 @@ from .accounts import FAILURE_WINDOW
 
 @dataclass(frozen=True)
 class Limits:
-    """How many failed logins are allowed within FAILURE_WINDOW seconds."""
+    """How many failed logins are allowed within FAILURE_WINDOW seconds.
 
-    per_account: int = 5
+    Guesses at one account from one address stop at `per_account_address`; the account-wide limit is much
+    higher, so one attacker cannot lock the owner out from elsewhere (usernames are public in the chat).
+    """
+
+    per_account_address: int = 5
+    per_account: int = 50
     per_address: int = 20
 
 
-def throttle_keys(username: str, address: str) -> tuple[str, str]:
-    """The two counters a login attempt is checked against."""
-    return f"user:{username.lower()}", f"addr:{address}"
+def throttle_keys(username: str, address: str) -> tuple[str, str, str]:
+    """The three counters a login attempt is checked against: account and address, account, address."""
+    account = username.lower()  # any text the client sent; the address is an IP (no "|"), so keys cannot collide
+    return f"pair:{address}|{account}", f"user:{account}", f"addr:{address}"
 
 
 def retry_after(db: sqlite3.Connection, username: str, address: str, limits: Limits) -> int:
     """Seconds until another attempt is allowed; 0 if it is allowed now."""
-    account_key, address_key = throttle_keys(username, address)
+    pair_key, account_key, address_key = throttle_keys(username, address)
     waits = [
+        _wait(db, pair_key, limits.per_account_address),
         _wait(db, account_key, limits.per_account),
         _wait(db, address_key, limits.per_address),
     ]
@@ -45,20 +52,20 @@ def count_attempt(db: sqlite3.Connection, username: str, address: str, limits: L
 
 
 def record_failure(db: sqlite3.Connection, username: str, address: str) -> None:
-    """Count one failed login against the account and the address."""
+    """Count one failed login against the account from this address, the account, and the address."""
     now = time.time()
     rows = [(key, now) for key in throttle_keys(username, address)]
     db.executemany("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", rows)
 
 
 def clear_failures(db: sqlite3.Connection, username: str, address: str) -> None:
-    """After a successful login: forget the account's failures, and take back the address's count of this
-    attempt (its other failures stay)."""
-    account_key, address_key = throttle_keys(username, address)
-    db.execute("DELETE FROM login_failures WHERE key = ?", (account_key,))
-    db.execute(
-        "DELETE FROM login_failures WHERE rowid = (SELECT MAX(rowid) FROM login_failures WHERE key = ?)", (address_key,)
-    )
+    """After a successful login: forget this address's failures at the account, and take back this attempt's
+    count from the account-wide and address counters (their other failures, maybe an attacker's, stay)."""
+    pair_key, account_key, address_key = throttle_keys(username, address)
+    db.execute("DELETE FROM login_failures WHERE key = ?", (pair_key,))
+    latest = "DELETE FROM login_failures WHERE rowid = (SELECT MAX(rowid) FROM login_failures WHERE key = ?)"
+    for key in (account_key, address_key):
+        db.execute(latest, (key,))
 
 
 def _wait(db: sqlite3.Connection, key: str, limit: int) -> int:
