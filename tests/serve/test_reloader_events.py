@@ -7,7 +7,15 @@ import subprocess
 from pathlib import Path
 
 from tornado_kit.serve.config import ServeConfig
+from tornado_kit.serve.protocol import Health, Message, ProcessState, Signal, decode, encode
 from tornado_kit.serve.reloader import AppProcess, Reloader
+
+
+def message(signal: Signal, *fields: object) -> Message:
+    """A message as it arrives on the pipe: encoded, then decoded."""
+    decoded = decode(encode(signal, *fields))
+    assert decoded is not None
+    return decoded
 
 
 def _reloader(tmp_path: Path) -> Reloader:
@@ -28,14 +36,14 @@ def test_ready_overtaking_forked_still_swaps_processes(tmp_path: Path) -> None:
             reloader = _reloader(tmp_path)
             reloader.loop = asyncio.get_running_loop()
             reloader.generation = 2
-            reloader.processes[old.pid] = AppProcess(old.pid, 1, "serving")
-            reloader.handle_event(["ready", "2", str(new.pid), "ok", "12.5"])
-            reloader.handle_event(["forked", "2", str(new.pid)])
+            reloader.processes[old.pid] = AppProcess(old.pid, 1, ProcessState.SERVING)
+            reloader.handle_event(message(Signal.READY, 2, new.pid, Health.OK, 12.5))
+            reloader.handle_event(message(Signal.FORKED, 2, new.pid))
             return reloader
 
         reloader = asyncio.run(scenario())
-        assert reloader.processes[new.pid].state == "serving"
-        assert reloader.processes[old.pid].state == "stopping"
+        assert reloader.processes[new.pid].state is ProcessState.SERVING
+        assert reloader.processes[old.pid].state is ProcessState.STOPPING
         assert old.wait(timeout=10) != 0, "the old process got SIGTERM"
         assert new.poll() is None
     finally:
@@ -52,13 +60,13 @@ def test_a_superseded_process_is_stopped_not_promoted(tmp_path: Path) -> None:
             reloader = _reloader(tmp_path)
             reloader.loop = asyncio.get_running_loop()
             reloader.generation = 3
-            reloader.processes[current.pid] = AppProcess(current.pid, 2, "serving")
-            reloader.handle_event(["ready", "2", str(stale.pid), "ok", "9.0"])
+            reloader.processes[current.pid] = AppProcess(current.pid, 2, ProcessState.SERVING)
+            reloader.handle_event(message(Signal.READY, 2, stale.pid, Health.OK, 9.0))
             return reloader
 
         reloader = asyncio.run(scenario())
-        assert reloader.processes[current.pid].state == "serving"
-        assert reloader.processes[stale.pid].state == "stopping"
+        assert reloader.processes[current.pid].state is ProcessState.SERVING
+        assert reloader.processes[stale.pid].state is ProcessState.STOPPING
         assert stale.wait(timeout=10) != 0
         assert current.poll() is None
     finally:
@@ -72,8 +80,8 @@ def test_unexpected_exit_of_the_serving_process_schedules_a_restart(tmp_path: Pa
         reloader = _reloader(tmp_path)
         reloader.loop = asyncio.get_running_loop()
         reloader.generation = 1
-        reloader.processes[4242] = AppProcess(4242, 1, "serving")
-        reloader.handle_event(["exit", "4242", "3"])
+        reloader.processes[4242] = AppProcess(4242, 1, ProcessState.SERVING)
+        reloader.handle_event(message(Signal.EXIT, 4242, 3))
         assert reloader.restart_timer is not None
         reloader.restart_timer.cancel()
         return reloader

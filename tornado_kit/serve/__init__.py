@@ -28,13 +28,13 @@ def _serve_without_reload(config: ServeConfig, sock: socket.socket) -> int:
     """One process serves the app, with the same banner and request log."""
     from tornado_kit.serve import output
     from tornado_kit.serve.child import AppTarget, run_in_process
+    from tornado_kit.serve.protocol import Health
 
     output.banner(config, None)
     os.chdir(config.workdir)
 
-    def on_ready(state: str) -> None:
-        kind, took = state.split()
-        output.started(float(took), os.getpid(), kind == "broken")
+    def on_ready(health: Health, took_ms: float) -> None:
+        output.started(took_ms, os.getpid(), health is Health.BROKEN)
 
     run_in_process(sock, AppTarget(config.app_spec, config.import_root), on_ready)
     return 0

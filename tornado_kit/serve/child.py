@@ -27,10 +27,11 @@ from tornado.httpserver import HTTPServer
 
 from tornado_kit.appload import build_app, import_factory
 from tornado_kit.console import style
+from tornado_kit.serve.protocol import Health, Signal, encode
 
 PID_HEADER = "X-Tkit-Pid"
 DRAIN_SECONDS = 2.5
-Report = Callable[[str], None]
+Report = Callable[[Health, float], None]
 
 
 class ConnectionTracker(tornado.httputil.HTTPServerConnectionDelegate):
@@ -213,7 +214,7 @@ async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_sig
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     server.add_sockets([sock])
     took = 1000.0 * (time.perf_counter() - started)
-    report(f"{'broken' if trace else 'ok'} {took:.1f}")
+    report(Health.BROKEN if trace else Health.OK, round(took, 1))
     await stop.wait()
     await shut_down(server, tracker)
 
@@ -240,14 +241,14 @@ def run_forked_child(
     sock = socket.socket(fileno=os.dup(listen_fd))
     pid = os.getpid()
 
-    def report(state: str) -> None:
-        os.write(events_fd, f"ready {generation} {pid} {state}\n".encode())
+    def report(health: Health, took_ms: float) -> None:
+        os.write(events_fd, encode(Signal.READY, generation, pid, health, took_ms))
         asyncio.get_running_loop().call_later(0.05, after_ready)
 
     asyncio.run(serve(sock, target, report, (signal.SIGTERM,)))
     return 0
 
 
-def run_in_process(sock: socket.socket, target: AppTarget, on_ready: Callable[[str], Any]) -> None:
+def run_in_process(sock: socket.socket, target: AppTarget, on_ready: Report) -> None:
     """--no-reload: serve in this process until Ctrl-C or SIGTERM."""
     asyncio.run(serve(sock, target, on_ready, (signal.SIGINT, signal.SIGTERM)))

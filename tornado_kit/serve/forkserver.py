@@ -3,9 +3,7 @@ dependencies (never the project's own modules) and forks a fresh app process on 
 
 A reload then pays only for importing the project's own code. After a quiet moment the fork server
 forks the next app process ahead of time (a standby that waits for its generation before importing
-anything), so a reload does not wait for the fork either. Protocol, one line per message:
-parent -> fork server (control pipe): `fork GENERATION`; fork server and app processes -> parent
-(events pipe): `forked GEN PID`, `ready GEN PID ok|broken MS`, `exit PID STATUS`.
+anything), so a reload does not wait for the fork either. The messages are in serve/protocol.py.
 Run as `python -m tornado_kit.serve.forkserver CONFIG_JSON`.
 """
 
@@ -26,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tornado_kit.serve.procs import exit_with_parent
+from tornado_kit.serve.protocol import Message, Signal, decode, encode, split_lines
 from tornado_kit.serve.warmup import CodeCache, Preloader, report_imports
 
 STANDBY_AFTER = 0.3  # seconds of quiet before forking the next app process ahead of time
@@ -121,10 +120,10 @@ class ForkServer:
         self.preloader = Preloader(self.cache)
         self.standby: tuple[int, int] | None = None  # a forked app process waiting for its go: (pid, fd)
 
-    def send(self, message: str) -> None:
+    def send(self, signal_: Signal, *fields: object) -> None:
         """One message to the parent (short writes to a pipe are atomic)."""
         try:
-            os.write(self.config.events_fd, (message + "\n").encode())
+            os.write(self.config.events_fd, encode(signal_, *fields))
         except OSError:
             pass
 
@@ -147,16 +146,14 @@ class ForkServer:
                 data = os.read(self.config.control_fd, 4096)
                 if not data:
                     break
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    self._handle(line.decode().split())
+                messages, pending = split_lines(pending, data)
+                for message in messages:
+                    self._handle(message)
         self._stop_children()
 
     def _warm_up(self) -> None:
-        self.warm_pending += os.read(self.warm_r, 65536)
-        *lines, self.warm_pending = self.warm_pending.split(b"\n")
-        imported = [self.preloader.handle(line.decode()) for line in lines]
+        messages, self.warm_pending = split_lines(self.warm_pending, os.read(self.warm_r, 65536))
+        imported = [self.preloader.handle(message) for message in messages]
         if any(imported):
             self._drop_standby()  # it was forked without what was just imported
 
@@ -167,9 +164,10 @@ class ForkServer:
         except BlockingIOError:
             pass
 
-    def _handle(self, words: list[str]) -> None:
-        if len(words) == 2 and words[0] == "fork":
-            pid = self._wake_standby(int(words[1])) or self.fork(int(words[1]))
+    def _handle(self, message: Message) -> None:
+        if message.signal is Signal.FORK:
+            generation = message.number(0)
+            pid = self._wake_standby(generation) or self.fork(generation)
             self.children.add(pid)
 
     def _make_standby(self) -> None:
@@ -186,12 +184,12 @@ class ForkServer:
         pid, go_w = self.standby
         self.standby = None
         try:
-            os.write(go_w, f"{generation}\n".encode())
+            os.write(go_w, encode(Signal.GO, generation))
         except OSError:
             return None  # it died: fork a fresh one
         finally:
             os.close(go_w)
-        self.send(f"forked {generation} {pid}")  # its "ready" may overtake this: the parent copes
+        self.send(Signal.FORKED, generation, pid)  # its "ready" may overtake this: the parent copes
         return pid
 
     def _drop_standby(self) -> None:
@@ -212,7 +210,7 @@ class ForkServer:
             self.children.discard(pid)
             if self.standby is not None and self.standby[0] == pid:
                 self._drop_standby()
-            self.send(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
+            self.send(Signal.EXIT, pid, os.waitstatus_to_exitcode(status))
 
     def fork(self, generation: int, go_pipe: tuple[int, int] | None = None) -> int:
         """Fork one app process (a standby reads its generation from `go_pipe`); the child never returns."""
@@ -221,7 +219,7 @@ class ForkServer:
         pid = os.fork()
         if pid:
             if go_pipe is None:
-                self.send(f"forked {generation} {pid}")
+                self.send(Signal.FORKED, generation, pid)
             return pid
         code = 1
         try:
@@ -273,7 +271,10 @@ def _wait_for_go(go_fd: int) -> int:
             os._exit(0)
         data += chunk
     os.close(go_fd)
-    return int(data)
+    message = decode(data)
+    if message is None or message.signal is not Signal.GO:
+        os._exit(0)
+    return message.number(0)
 
 
 def main(argv: list[str]) -> None:

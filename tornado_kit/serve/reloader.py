@@ -21,6 +21,7 @@ from tornado_kit.serve import output
 from tornado_kit.serve.config import ServeConfig
 from tornado_kit.serve.forkserver import ForkServerConfig
 from tornado_kit.serve.procs import signal_pid
+from tornado_kit.serve.protocol import Health, Message, ProcessState, Signal, encode, split_lines
 from tornado_kit.serve.watchers import (
     Debouncer,
     PathFilter,
@@ -39,7 +40,7 @@ class AppProcess:
 
     pid: int
     generation: int
-    state: str = "starting"  # starting -> serving -> stopping
+    state: ProcessState = ProcessState.STARTING
 
 
 @dataclass
@@ -153,13 +154,13 @@ class Reloader:
             self.restart_timer.cancel()
             self.restart_timer = None
         for proc in self.processes.values():
-            if proc.state == "starting":
-                proc.state = "stopping"
+            if proc.state is ProcessState.STARTING:
+                proc.state = ProcessState.STOPPING
                 signal_pid(proc.pid, signal.SIGTERM)
         self.generation += 1
         self.pending[self.generation] = pending
         try:
-            os.write(self.control_w, f"fork {self.generation}\n".encode())
+            os.write(self.control_w, encode(Signal.FORK, self.generation))
         except OSError:
             self._forkserver_died()
 
@@ -171,19 +172,19 @@ class Reloader:
         if not data:
             self.loop.remove_reader(self.events_r)
             return
-        self.buffer += data
-        *lines, self.buffer = self.buffer.split(b"\n")
-        for line in lines:
-            self.handle_event(line.decode().split())
+        messages, self.buffer = split_lines(self.buffer, data)
+        for message in messages:
+            self.handle_event(message)
 
-    def handle_event(self, words: list[str]) -> None:
+    def handle_event(self, message: Message) -> None:
         """Dispatch one message from the fork server or an app process."""
-        if words[:1] == ["forked"] and len(words) == 3:
-            self._on_forked(int(words[1]), int(words[2]))
-        elif words[:1] == ["ready"] and len(words) == 5:
-            self._on_ready(int(words[1]), int(words[2]), words[3] == "broken", float(words[4]))
-        elif words[:1] == ["exit"] and len(words) == 3:
-            self._on_exit(int(words[1]), int(words[2]))
+        if message.signal is Signal.FORKED:
+            self._on_forked(message.number(0), message.number(1))
+        elif message.signal is Signal.READY:
+            broken = message.fields[2] == Health.BROKEN
+            self._on_ready(message.number(0), message.number(1), broken, float(message.fields[3]))
+        elif message.signal is Signal.EXIT:
+            self._on_exit(message.number(0), message.number(1))
 
     def _on_forked(self, generation: int, pid: int) -> None:
         if pid in self.processes:
@@ -191,19 +192,19 @@ class Reloader:
         proc = AppProcess(pid, generation)
         self.processes[pid] = proc
         if generation != self.generation or self.stopping.is_set():
-            proc.state = "stopping"
+            proc.state = ProcessState.STOPPING
             signal_pid(pid, signal.SIGTERM)
 
     def _on_ready(self, generation: int, pid: int, broken: bool, took_ms: float) -> None:
         proc = self.processes.setdefault(pid, AppProcess(pid, generation))
-        if proc.state == "stopping":
+        if proc.state is ProcessState.STOPPING:
             return
         if generation != self.generation or self.stopping.is_set():
             self.stop_process(proc)  # superseded while it started
             return
-        proc.state = "serving"
+        proc.state = ProcessState.SERVING
         for other in self.processes.values():
-            if other is not proc and other.state != "stopping":
+            if other is not proc and other.state is not ProcessState.STOPPING:
                 self.stop_process(other)
         pending = self.pending.pop(generation, Pending())
         if pending.paths:
@@ -214,7 +215,7 @@ class Reloader:
 
     def stop_process(self, proc: AppProcess) -> None:
         """SIGTERM now (drain), SIGKILL if it is still there after the grace period."""
-        proc.state = "stopping"
+        proc.state = ProcessState.STOPPING
         signal_pid(proc.pid, signal.SIGTERM)
         self.loop.call_later(STOP_GRACE, self._kill_if_alive, proc.pid)
 
@@ -224,7 +225,7 @@ class Reloader:
 
     def _on_exit(self, pid: int, code: int) -> None:
         proc = self.processes.pop(pid, None)
-        if proc is None or proc.state == "stopping" or self.stopping.is_set():
+        if proc is None or proc.state is ProcessState.STOPPING or self.stopping.is_set():
             return
         if proc.generation != self.generation:
             return
@@ -236,14 +237,14 @@ class Reloader:
             self.backoff = min(self.backoff * 2, MAX_BACKOFF)
 
     def _someone_serving(self) -> bool:
-        return any(p.state in ("serving", "starting") for p in self.processes.values())
+        return any(p.state is not ProcessState.STOPPING for p in self.processes.values())
 
     async def shut_down(self) -> None:
         """Stop every app process (drain, then kill), then the fork server; free the port."""
         if self.restart_timer is not None:
             self.restart_timer.cancel()
         for proc in list(self.processes.values()):
-            proc.state = "stopping"
+            proc.state = ProcessState.STOPPING
             signal_pid(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
         while self.processes and time.monotonic() < deadline and self.forkserver.poll() is None:

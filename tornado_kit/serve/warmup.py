@@ -17,6 +17,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from tornado_kit.serve.protocol import Message, Signal, encode
+
 Entry = tuple[int, int, CodeType]
 
 
@@ -69,12 +71,12 @@ class Preloader:
         self.cache = cache
         self.enabled = threading.active_count() == 1
 
-    def handle(self, line: str) -> bool:
+    def handle(self, message: Message) -> bool:
         """`mod NAME` imports a module; `src PATH` compiles a project file. True if a module was imported."""
-        kind, _, value = line.partition(" ")
-        if kind == "src":
+        value = message.fields[0]
+        if message.signal is Signal.SRC:
             self.cache.add(value)
-        elif kind == "mod" and self.enabled and value not in sys.modules:
+        elif message.signal is Signal.MOD and self.enabled and value not in sys.modules:
             try:
                 importlib.import_module(value)
             except BaseException:  # noqa: BLE001 - a module that fails here is the app's to report
@@ -86,17 +88,20 @@ class Preloader:
 
 def report_imports(fd: int, inherited: set[str], project_dirs: tuple[Path, ...]) -> None:
     """App-process side: tell the fork server about new outside modules and the project's sources."""
-    lines: list[str] = []
+    lines: list[bytes] = []
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
-        if origin and _is_project_file(origin, project_dirs):
-            if origin.endswith(".py"):
-                lines.append(f"src {origin}")
-        elif name not in inherited and not name.startswith(("__main__", "tornado_kit")):
-            lines.append(f"mod {name}")
+        try:
+            if origin and _is_project_file(origin, project_dirs):
+                if origin.endswith(".py"):
+                    lines.append(encode(Signal.SRC, origin))
+            elif name not in inherited and not name.startswith(("__main__", "tornado_kit")):
+                lines.append(encode(Signal.MOD, name))
+        except ValueError:
+            continue  # a path with a line break in it: not worth caching
     for line in lines:
         try:
-            os.write(fd, (line + "\n").encode())  # one short write per line: atomic on a pipe
+            os.write(fd, line)  # one short write per line: atomic on a pipe
         except OSError:
             return
 
