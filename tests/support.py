@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sysconfig
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 Snapshot = dict[str, tuple[str, int, bytes]]
+
+# Where each outside tool comes from on a fresh machine: a test that needs one fails (never skips) without it.
+TOOL_SOURCES = {
+    "gixy": "the test extras (pip install -e '.[test]')",
+    **{name: ".ci/run (apt-get install)" for name in ("nginx", "supervisord", "redis-server", "git", "openssl", "wrk")},
+}
 
 
 def free_port() -> int:
@@ -141,3 +151,17 @@ def take_snapshot(root: Path) -> Snapshot:
             else:
                 entries[key] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
     return entries
+
+
+def require_tool(name: str) -> str:
+    """The path of an outside tool the suite uses: this venv's scripts, then PATH, then the sbin folders.
+
+    A missing tool fails the test instead of skipping it, so a machine that lacks it cannot pass quietly."""
+    found = (
+        shutil.which(name, path=sysconfig.get_path("scripts"))
+        or shutil.which(name)
+        or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin")
+    )
+    if found is None:
+        pytest.fail(f"{name} is not installed; it comes from {TOOL_SOURCES.get(name, '.ci/run')}")
+    return found

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from check.baseline import PACKAGE, new_secret, write_baseline
+from support import require_tool
 
 pytestmark = pytest.mark.slow
 
@@ -253,8 +254,7 @@ def test_each_problem_alone_fails_with_its_id(check_id: str, pristine: tuple[Pat
 @pytest.mark.parametrize("check_id", sorted(TOOL_MUTATIONS))
 def test_external_tools_report_their_findings(check_id: str, pristine: tuple[Path, str], tmp_path: Path) -> None:
     tool, mutation = TOOL_MUTATIONS[check_id]
-    if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
-        pytest.skip(f"{tool} is not installed")
+    require_tool(tool)
     root, secret = fresh_copy(pristine, tmp_path)
     mutation(root, secret)
     result = run_tkit(root, "check", "--deploy", "--fail-level", "warning", "--json")
@@ -292,8 +292,7 @@ def test_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_stand_in_certificates_let_nginx_test_run(pristine: tuple[Path, str], tmp_path: Path) -> None:
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed")
+    require_tool("nginx")
     root, secret = fresh_copy(pristine, tmp_path)
     tls = (
         '    listen 443 ssl;\n    ssl_certificate "/etc/ssl/nowhere/site.pem";\n'

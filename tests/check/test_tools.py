@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
+from support import require_tool
 
 from tornado_kit.check.nginx import load_nginx
 from tornado_kit.check.tools import gixy_findings
@@ -23,9 +22,8 @@ server {
 """
 
 
-@pytest.mark.skipif(shutil.which("gixy") is None, reason="gixy is not installed")
 def test_gixy_sees_the_real_certificate_paths(tmp_path: Path) -> None:
     config = tmp_path / "site.conf"
     config.write_text(STAPLED_LETSENCRYPT, encoding="utf-8")
-    findings = gixy_findings(load_nginx(config), str(shutil.which("gixy")))
+    findings = gixy_findings(load_nginx(config), require_tool("gixy"))
     assert any("ssl_stapling_letsencrypt" in finding for finding in findings), findings

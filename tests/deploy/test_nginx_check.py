@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from support import require_tool
 
 from deploy.harness import self_signed_certificate
 from deploy.projects import make_project
@@ -29,7 +29,8 @@ def rendered_nginx(tmp_path: Path, **raw: object) -> Path:
 
 def debian_nginx_test(tmp_path: Path, drop_in: Path) -> subprocess.CompletedProcess[str]:
     """Run `nginx -t` on Debian's nginx.conf with conf.d holding only the drop-in and no default site."""
-    if not DEBIAN_NGINX_CONF.is_file() or not shutil.which("nginx"):
+    nginx = require_tool("nginx")
+    if not DEBIAN_NGINX_CONF.is_file():
         pytest.fail("nginx is not installed (apt-get install nginx)")
     text = DEBIAN_NGINX_CONF.read_text()
     assert "include /etc/nginx/conf.d/*.conf;" in text
@@ -38,12 +39,14 @@ def debian_nginx_test(tmp_path: Path, drop_in: Path) -> subprocess.CompletedProc
     main = tmp_path / "nginx.conf"
     main.write_text(text)
     return subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(main)], check=False, capture_output=True, text=True, timeout=60
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(main)], check=False, capture_output=True, text=True, timeout=60
     )
 
 
 def gixy(path: Path) -> list[dict[str, object]]:
-    result = subprocess.run(["gixy", "-f", "json", str(path)], check=False, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [require_tool("gixy"), "-f", "json", str(path)], check=False, capture_output=True, text=True, timeout=120
+    )
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 

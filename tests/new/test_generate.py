@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -112,7 +111,6 @@ def test_report_shows_a_short_tree_and_next_steps(workdir: Path, tkit: Run) -> N
     assert "cd 'my projects/site' && tkit serve --reload" in result.stdout
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_git_makes_a_first_commit_without_the_secret(workdir: Path, tkit: Run) -> None:
     result = tkit("new", "mysite", "--git")
     assert result.exit_code == 0, result.output
@@ -135,7 +133,6 @@ def test_git_makes_a_first_commit_without_the_secret(workdir: Path, tkit: Run) -
     )
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_git_into_an_existing_repository_commits_only_tkits_files(workdir: Path, tkit: Run) -> None:
     root = workdir / "mysite"
     root.mkdir()

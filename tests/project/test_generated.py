@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,23 +48,27 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> s
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def pip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pip cache for the three installs, so the build backend is fetched once."""
-    return tmp_path_factory.mktemp("pip-cache")
+# pip's cache outlives the session (the autouse fixture moves HOME later, so take it now): the variants'
+# venvs download tornado, pytest and ruff once per machine, not once per run.
+PIP_CACHE = Path(os.environ.get("PIP_CACHE_DIR") or Path.home() / ".cache" / "pip")
 
 
-@pytest.fixture(scope="module", params=list(VARIANTS))
-def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pip_cache: Path) -> Installed:
-    """Generate the variant and `pip install -e '.[test]'` it into a fresh venv (system site-packages visible)."""
+@pytest.fixture(scope="session", params=list(VARIANTS))
+def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Generate the variant and `pip install -e '.[test]'` it into a fresh venv that sees only what it installs.
+
+    No --system-site-packages: a tool the project's tests use must come from its own test extras, as on a
+    new machine whose base interpreter has nothing installed.
+    """
     folder = tmp_path_factory.mktemp(f"variant-{request.param}")
     root = generate(folder, **VARIANTS[request.param])
     home = folder / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "PIP_CACHE_DIR": str(pip_cache), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "HOME": str(home), "PIP_CACHE_DIR": str(PIP_CACHE), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
     venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     result = run([str(python), "-m", "pip", "install", "-q", "-e", ".[test]"], root, env, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -75,6 +81,23 @@ def test_the_installed_package_comes_from_the_project(installed: Installed) -> N
     result = run([str(installed.python), "-c", "import mysite; print(mysite.__file__)"], elsewhere, installed.env, 60)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == installed.root / "mysite" / "__init__.py"
+
+
+@pytest.mark.slow
+def test_the_venv_sees_only_what_it_installs(installed: Installed) -> None:
+    # The base interpreter's site-packages (where this machine has pytest and libcst) must not be on the path:
+    # a venv that leans on them finds tools a fresh machine lacks.
+    probe = "import site, sys; print(sorted(set(site.getsitepackages([sys.base_prefix])) & set(sys.path)))"
+    result = run([str(installed.python), "-c", probe], installed.root, installed.env, 60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_the_test_extras_install_the_tools_the_readme_names(generated_project: Path) -> None:
+    extras = tomllib.loads((generated_project / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    tools = {re.split(r"[<>=!~ \[]", requirement, maxsplit=1)[0] for requirement in extras["test"]}
+    readme = (generated_project / "README.md").read_text()
+    assert {"pytest", "ruff"} <= tools
+    assert "ruff check ." in readme and "pytest" in readme
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,11 @@ def certificates_exist(context: CheckContext) -> Iterator[str]:
             )
 
 
+def gixy_binary() -> str | None:
+    """gixy on PATH, else next to this interpreter (installed with tkit in a venv that is not activated)."""
+    return shutil.which("gixy") or shutil.which("gixy", path=sysconfig.get_path("scripts"))
+
+
 def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:
     """gixy's findings for this file as one-line texts."""
     with tempfile.TemporaryDirectory(prefix="tkit-gixy-") as prefix:
@@ -176,7 +182,7 @@ def gixy_findings(nginx: NginxFile, binary: str) -> list[str]:
 )
 def gixy_clean(context: CheckContext) -> Iterator[str]:
     """gixy knows nginx security mistakes we do not check ourselves (header redefinition, SSRF, ...)."""
-    binary = shutil.which("gixy")
+    binary = gixy_binary()
     if binary is None:
         return
     for nginx in context.nginx:
