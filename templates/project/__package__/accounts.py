@@ -59,13 +59,27 @@ def find_user(db: sqlite3.Connection, username: str) -> tuple[User, str] | None:
     return None if row is None else (User(row["id"], row["username"]), row["password_hash"])
 
 
-def set_password_hash(db: sqlite3.Connection, user_id: int, password_hash: str) -> None:
-    """Store a new hash (after a password change or a cost upgrade)."""
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+def replace_password_hash(db: sqlite3.Connection, user_id: int, verified_hash: str, new_hash: str) -> bool:
+    """Store a cost-upgraded hash, unless the password changed since `verified_hash` was checked."""
+    cursor = db.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", (new_hash, user_id, verified_hash)
+    )
+    return cursor.rowcount == 1
 
 
-def create_session(db: sqlite3.Connection, user_id: int, days: int) -> tuple[str, Session]:
-    """A brand-new random session id (for the cookie) and its stored row."""
+def change_password(db: sqlite3.Connection, user_id: int, new_hash: str) -> None:
+    """Store the new hash and revoke every session of the user, in one transaction."""
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, user_id))
+    db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+
+def create_session(db: sqlite3.Connection, user_id: int, days: int, verified_hash: str) -> tuple[str, Session] | None:
+    """A brand-new random session id (for the cookie) and its stored row; None if `verified_hash`, the password
+    hash the login checked, is no longer the user's (a password change ended every session while it checked)."""
+    db.execute("BEGIN IMMEDIATE")  # a write lock before the check, so no change lands between check and insert
+    current = db.execute("SELECT 1 FROM users WHERE id = ? AND password_hash = ?", (user_id, verified_hash))
+    if current.fetchone() is None:
+        return None
     session_id = secrets.token_urlsafe(32)
     now = time.time()
     expires = now + days * 86400
@@ -93,11 +107,6 @@ def find_session(db: sqlite3.Connection, session_id: str) -> tuple[Session, User
 def delete_session(db: sqlite3.Connection, id_hash: str) -> None:
     """Revoke one session (logout)."""
     db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
-
-
-def delete_user_sessions(db: sqlite3.Connection, user_id: int) -> None:
-    """Revoke every session of a user (password change)."""
-    db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
 
 def prune_expired(db: sqlite3.Connection) -> list[str]:
