@@ -53,6 +53,12 @@ RESERVED_NAMES = frozenset(sys.stdlib_module_names) | {
     "usercustomize",
 }
 
+# Device names Windows reserves in any case and with any extension: a folder `con` or `con.site` cannot be
+# checked out there.
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+)
+
 
 class ProjectName(NamedTuple):
     """A checked project name: the distribution name and the importable package name."""
@@ -84,6 +90,9 @@ def refusal_reason(name: str) -> str | None:
         return "it contains non-ASCII characters"
     if not _DISTRIBUTION.fullmatch(name):
         return "use letters, digits, '-', '_' and '.' only, starting and ending with a letter or digit"
+    for part in {name.split(".", 1)[0].lower(), normalize_package(name)}:
+        if part in WINDOWS_DEVICE_NAMES:
+            return f"{part!r} is a device name Windows reserves, so the project could not be checked out there"
     return _package_reason(normalize_package(name))
 
 

@@ -146,6 +146,7 @@ MUTATIONS: dict[str, tuple[Mutation, bool]] = {
         ),
         True,
     ),
+    "supervisor.E006": (edit(SUPERVISOR, f"directory=/srv/{PACKAGE}\n", f"directory=/srv/my #{PACKAGE}\n"), True),
     "nginx.E001": (
         edit(
             NGINX,

@@ -15,7 +15,7 @@ from tornado_kit.check.nginx_checks import (
     proxy_headers_set,
     size_in_bytes,
 )
-from tornado_kit.check.supervisor import load_supervisor, parse_environment
+from tornado_kit.check.supervisor import comment_cuts, load_supervisor, parse_environment
 
 HAND_WRITTEN = r"""
 # a site someone wrote by hand { with braces in a comment }
@@ -171,3 +171,16 @@ def test_a_non_ascii_digit_in_a_port_or_count_is_not_a_number(tmp_path: Path) ->
     assert len(processes) == 1  # numprocs that is not a number: supervisor's default, 1
     context = CheckContext(root=tmp_path, project=None, nginx=[load_nginx(site, include_dirs=())], supervisor=processes)
     assert list(ports_agree(context)) == []
+
+
+def test_paths_supervisor_cuts_at_a_comment_are_found_and_notes_are_not(tmp_path: Path) -> None:
+    path = tmp_path / "web.conf"
+    path.write_text(
+        "[program:web]\ncommand='/opt/my #venv/bin/python' -m web\ndirectory=/srv/my #site\n"
+        "stopasgroup=true # a note\nstdout_logfile=/var/log/web.log  # a note too\n",
+        encoding="utf-8",
+    )
+    assert comment_cuts(path) == [
+        "web.conf:2 [program:web] command= is cut at ' #' to \"'/opt/my\"",
+        "web.conf:3 [program:web] directory= is cut at ' #' to '/srv/my'",
+    ]

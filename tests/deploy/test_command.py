@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -85,6 +86,9 @@ def test_workers_auto_says_how_it_decided(tmp_path: Path) -> None:
         (["--hosts", "10.0.0.1", "--bind", "127.0.0.1"], "exclude each other"),
         (["--bind", "0.0.0.0\n"], "is not an IPv4 address"),
         (["--user", "www-data\ncommand=/bin/sh"], "is not a valid user name"),
+        (["--user", "root"], "--user root would run the workers"),
+        (["--python", "/opt/my #venv/bin/python"], "where supervisor would cut it as a comment"),
+        (["--log-dir", "/var/log/my\u00a0#logs"], "where supervisor would cut it as a comment"),
         (["--python", "/usr/bin/python3;rm"], "contains a quote"),
         (["--log-dir", "/var/log/x\n[program:evil]"], "contains a quote"),
         (["--tls-cert", "/etc/cert.pem"], "--tls-cert and --tls-key go together"),
@@ -95,6 +99,37 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path, args
     assert code == 2
     assert reason in stderr
     assert stderr.startswith("Error: ") and stderr.count("\n") == 1, stderr
+    assert tree(tmp_path / "out") == {}
+
+
+def test_a_project_folder_supervisor_would_cut_at_a_comment_is_refused(tmp_path: Path) -> None:
+    code, _, stderr = run(make_project(tmp_path / "my #site"), tmp_path / "out", "--workers", "1")
+    assert code == 2 and stderr.count("\n") == 1
+    assert "my #site" in stderr and "where supervisor would cut it as a comment" in stderr
+    assert tree(tmp_path / "out") == {}
+    assert run(make_project(tmp_path / "my#site"), tmp_path / "out", "--workers", "1")[0] == 0  # no space: no comment
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("static-dir", 'mysite/static/"; } location /leak/ { alias "/etc/', "static-dir"),
+        ("static-dir", "mysite/my #static", "static-dir"),
+        ("package", "mysite_app; }", "is not a Python package name"),
+        ("static-url", "/static/; }", "is not a URL prefix"),
+    ],
+)
+def test_pyproject_values_that_reach_nginx_or_supervisor_are_checked(
+    tmp_path: Path, key: str, value: str, reason: str
+) -> None:
+    project = make_project(tmp_path / "site")
+    pyproject = project / "pyproject.toml"
+    lines = [line for line in pyproject.read_text().splitlines() if not line.startswith(f"{key} =")]
+    pyproject.write_text("\n".join([*lines, f"{key} = {json.dumps(value)}"]) + "\n")
+    code, _, stderr = run(project, tmp_path / "out", "--workers", "1")
+    assert code == 2, stderr
+    assert stderr.startswith("Error: [tool.tkit] in ") and stderr.count("\n") == 1, stderr
+    assert reason in stderr
     assert tree(tmp_path / "out") == {}
 
 

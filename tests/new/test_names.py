@@ -49,6 +49,16 @@ REFUSED = [
     ("redis", "dependency"),
     ("tornado-kit", "dependency"),
     ("setuptools", "dependency"),
+    ("con", "device name Windows reserves"),
+    ("CON", "device name Windows reserves"),
+    ("Nul", "device name Windows reserves"),
+    ("prn", "device name Windows reserves"),
+    ("aux", "device name Windows reserves"),
+    ("com1", "device name Windows reserves"),
+    ("COM9", "device name Windows reserves"),
+    ("lpt1", "device name Windows reserves"),
+    ("Lpt9", "device name Windows reserves"),
+    ("con.site", "device name Windows reserves"),
 ]
 
 
@@ -83,6 +93,9 @@ def test_keywords_are_checked_after_normalization() -> None:
         ("my__site-2", "my_site_2"),
         ("a", "a"),
         ("notes_app", "notes_app"),
+        ("console", "console"),
+        ("com10", "com10"),
+        ("my-con", "my_con"),
     ],
 )
 def test_accepted_names_normalize_to_a_package(name: str, package: str) -> None:
@@ -100,6 +113,8 @@ def test_accepted_names_normalize_to_a_package(name: str, package: str) -> None:
         ("json", "my_json"),
         ("my site", "my_site"),
         ("mysite\n", "mysite"),
+        ("con", "my_con"),
+        ("LPT1", "my_lpt1"),
     ],
 )
 def test_suggestions_are_close_and_valid(name: str, suggestion: str) -> None:

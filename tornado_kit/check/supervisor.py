@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shlex
 import socket
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from pathlib import Path
 from tornado_kit.errors import TkitError
 
 PROGRAM_PREFIXES = ("program:", "fcgi-program:")
+# Options whose value is a path or a command line: a '#' right after whitespace there is part of a path that
+# supervisor cuts off as a comment (`directory=/srv/my #site` becomes /srv/my), not a note someone wrote.
+PATH_OPTIONS = ("command", "directory", "stdout_logfile", "stderr_logfile", "environment")
+CUT_PATH = re.compile(r"\s#\S")
 
 
 class SupervisorSyntaxError(TkitError):
@@ -115,3 +120,22 @@ def load_supervisor(path: Path) -> list[Process]:
         if section.startswith(PROGRAM_PREFIXES):
             processes.extend(section_processes(parser, section, path))
     return processes
+
+
+def comment_cuts(path: Path) -> list[str]:
+    """`[section] key=value` lines of program sections whose path or command supervisor cuts at ` #`."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []  # load_supervisor reports it
+    section, found = "", []
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[]")
+            continue
+        key, _, value = (part.strip() for part in stripped.partition("="))
+        cut = CUT_PATH.search(value) if section.startswith(PROGRAM_PREFIXES) and key in PATH_OPTIONS else None
+        if cut:
+            found.append(f"{path.name}:{number} [{section}] {key}= is cut at ' #' to {value[: cut.start()]!r}")
+    return found

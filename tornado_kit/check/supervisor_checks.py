@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from tornado_kit.check.base import Level, register
 from tornado_kit.check.context import CheckContext
 from tornado_kit.check.nginx_checks import upstream_targets
-from tornado_kit.check.supervisor import Process
+from tornado_kit.check.supervisor import Process, comment_cuts
 
 SUPERVISOR_DEFAULT_STOPWAITSECS = 10.0
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL", re.IGNORECASE)
@@ -63,6 +63,18 @@ def not_root(context: CheckContext) -> Iterator[str]:
         user = process.options.get("user", "").strip()
         if not user or user in ("root", "0"):
             yield f"{describe(process)} runs as {'root' if user else 'root (no user= given)'}"
+
+
+@register(
+    "supervisor.E006",
+    Level.ERROR,
+    "Move the project, venv or log folder to a path without ' #' (supervisor reads the rest as a comment).",
+    deploy=True,
+)
+def no_path_cut_by_comment(context: CheckContext) -> Iterator[str]:
+    """supervisor ends a value at whitespace + '#': the worker would start in, or run, the wrong path."""
+    for path in sorted({process.path for process in context.supervisor}):
+        yield from comment_cuts(path)
 
 
 @register("supervisor.E002", Level.ERROR, "Add stopasgroup=true and killasgroup=true.", deploy=True)

@@ -25,6 +25,8 @@ HOSTNAME = re.compile(
 USERNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 URL_PREFIX = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")
 UNSAFE_PATH_CHARS = set("\"'\\;{}$`")
+# supervisor's ini parser starts an inline comment at a '#' that follows whitespace (";" is refused anyway).
+SUPERVISOR_COMMENT = re.compile(r"\s#")
 MAX_WORKERS = 256
 
 
@@ -123,11 +125,17 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
 
 
 def _project(app_dir: Path | None) -> Project:
+    """The project, with every `[tool.tkit]` value that reaches nginx or supervisor checked like an option."""
     project = find_project() if app_dir is None else _project_at(app_dir)
+    where = f"[tool.tkit] in {project.root}/pyproject.toml:"
     for path in (project.static_url, *project.websocket_paths):
         if not URL_PREFIX.fullmatch(path):
-            raise BadInput(f"[tool.tkit] in {project.root}/pyproject.toml: {path!r} is not a URL prefix like /static/")
+            raise BadInput(f"{where} {path!r} is not a URL prefix like /static/")
+    if not (project.package.isascii() and project.package.isidentifier()):
+        raise BadInput(f"{where} package {project.package!r} is not a Python package name")
     _path("the project directory", project.root)
+    if project.static_dir is not None:
+        _path(f"{where} static-dir", project.static_dir)
     return project
 
 
@@ -192,6 +200,8 @@ def _names(option: str, text: str) -> tuple[str, ...]:
 def _user(text: str) -> str:
     if not USERNAME.fullmatch(text):
         raise BadInput(f"--user {text!r} is not a valid user name")
+    if text == "root":
+        raise BadInput("--user root would run the workers (and their HTTP parsing) as root: name an unprivileged user")
     return text
 
 
@@ -199,6 +209,8 @@ def _path(option: str, path: Path) -> Path:
     text = str(path)
     if any(ch in UNSAFE_PATH_CHARS or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise BadInput(f"{option} {text!r} contains a quote, ';', '{{', '}}', '$', a backslash or a control character")
+    if SUPERVISOR_COMMENT.search(text):
+        raise BadInput(f"{option} {text!r} has a '#' after a space, where supervisor would cut it as a comment")
     return path.absolute()
 
 
