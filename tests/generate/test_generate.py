@@ -1,0 +1,165 @@
+"""`tkit generate` / `tkit destroy` on real projects from `tkit new`: what is written, what is refused, and
+that a dry run, a refusal or an interrupted run leaves the project exactly as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from new.treesnap import take_snapshot
+
+from tornado_kit.api import new_project
+from tornado_kit.cli import main
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "mysite"
+    new_project("mysite", root)
+    monkeypatch.chdir(root)
+    return root
+
+
+def tkit(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_page_is_written_and_wired_in(project: Path) -> None:
+    code, output = tkit("g", "page", "about")
+    assert code == 0, output
+    assert "create    mysite/handlers/about.py" in output
+    urls = (project / "mysite/urls.py").read_text()
+    assert "from .handlers.about import AboutHandler\n" in urls
+    assert 'url(r"/about", AboutHandler, name="about"),' in urls
+    handler = (project / "mysite/handlers/about.py").read_text()
+    assert "@tornado.web.authenticated" in handler
+    manifest = json.loads((project / ".tkit/generated.json").read_text())
+    assert set(manifest["generated"]["page about"]["files"]) == {
+        "mysite/handlers/about.py",
+        "mysite/templates/about.html",
+        "tests/test_about.py",
+    }
+
+
+def test_public_page_has_no_login(project: Path) -> None:
+    assert tkit("generate", "page", "pricing", "--public")[0] == 0
+    assert "authenticated" not in (project / "mysite/handlers/pricing.py").read_text()
+
+
+def test_dry_run_shows_the_diff_and_writes_nothing(project: Path) -> None:
+    before = take_snapshot(project)
+    code, output = tkit("g", "websocket", "ticker", "--dry-run")
+    assert code == 0, output
+    assert "modify    mysite/urls.py" in output
+    assert '+        url(r"/ws/ticker", TickerSocketHandler, name="ticker-socket"),' in output
+    assert take_snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("page", "Bad-Name"), "invalid name"),
+        (("page", "login"), "already has a route for /login"),
+        (("page", "notes"), "already has mysite/notes.py"),
+        (("page", "import"), "keyword"),
+        (("websocket", "chat"), "already has mysite/chat.py"),
+        (("page", "home"), "route named 'home'"),
+    ],
+)
+def test_bad_names_exit_2_with_one_line_and_write_nothing(project: Path, args: tuple[str, ...], message: str) -> None:
+    before = take_snapshot(project)
+    code, output = tkit("g", *args)
+    assert code == 2
+    assert message in output
+    assert len(output.strip().splitlines()) == 1
+    assert take_snapshot(project) == before
+
+
+def test_generating_twice_is_refused(project: Path) -> None:
+    assert tkit("g", "page", "about")[0] == 0
+    code, output = tkit("g", "page", "about")
+    assert code == 2
+    assert "destroy page about" in output
+
+
+def test_existing_file_needs_force(project: Path) -> None:
+    (project / "mysite/templates/about.html").write_text("mine\n")
+    before = take_snapshot(project)
+    code, output = tkit("g", "page", "about")
+    assert code == 1
+    assert "--force" in output
+    assert take_snapshot(project) == before
+    assert tkit("g", "page", "about", "--force")[0] == 0
+    assert "mine" not in (project / "mysite/templates/about.html").read_text()
+
+
+def test_url_map_of_another_shape_prints_the_lines_and_writes_nothing(project: Path) -> None:
+    urls = project / "mysite/urls.py"
+    urls.write_text(urls.read_text().replace("    return [", "    return _more() + ["))
+    before = take_snapshot(project)
+    code, output = tkit("g", "page", "about")
+    assert code == 1
+    assert "from .handlers.about import AboutHandler" in output
+    assert 'url(r"/about", AboutHandler, name="about"),' in output
+    assert take_snapshot(project) == before
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_interrupted_run_leaves_the_project_as_it_was(
+    project: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException | type[BaseException]
+) -> None:
+    import tornado_kit.writer
+
+    before = take_snapshot(project)
+    real_move = tornado_kit.writer._move
+    calls = {"n": 0}
+
+    def failing_move(source: Path, destination: Path) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:  # after the URL map or some new files are already in place
+            raise failure
+        real_move(source, destination)
+
+    monkeypatch.setattr(tornado_kit.writer, "_move", failing_move)
+    result = CliRunner().invoke(main, ["g", "websocket", "ticker"])
+    assert result.exit_code != 0
+    assert take_snapshot(project) == before
+
+
+def test_destroy_removes_unchanged_files_and_keeps_changed_ones(project: Path) -> None:
+    before = take_snapshot(project)
+    assert tkit("g", "page", "about")[0] == 0
+    assert tkit("g", "websocket", "ticker")[0] == 0
+    assert tkit("destroy", "websocket", "ticker")[0] == 0
+    template = project / "mysite/templates/about.html"
+    template.write_text(template.read_text() + "<p>mine</p>\n")
+    code, output = tkit("destroy", "page", "about")
+    assert code == 0, output
+    assert "mysite/templates/about.html: kept, changed since it was generated" in output
+    after = take_snapshot(project)
+    assert set(after) - set(before) == {"mysite/templates/about.html"}
+    assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_destroy_unknown_is_exit_2(project: Path) -> None:
+    code, output = tkit("destroy", "page", "nothing")
+    assert code == 2
+    assert "no page 'nothing' was generated" in output
+
+
+def test_websocket_on_a_project_without_the_chat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "plain"
+    new_project("plain", root, websocket=False, auth=False)
+    monkeypatch.chdir(root)
+    code, output = tkit("g", "websocket", "ticker")
+    assert code == 0, output
+    assert 'websocket-paths = ["/ws/"]' in (root / "pyproject.toml").read_text()
+    assert "websocket_ping_interval" in output
+    source = (root / "plain/handlers/ticker.py").read_text()
+    assert "class RateLimiter" in source
+    assert "SessionMixin" not in source
+    assert tkit("destroy", "websocket", "ticker")[0] == 0
+    assert "websocket-paths = []" in (root / "pyproject.toml").read_text()
