@@ -284,6 +284,14 @@ def test_secret_is_redacted_even_from_an_exception_message(pristine: tuple[Path,
     assert secret not in result.stdout + result.stderr
 
 
+def test_an_nginx_file_nested_5000_blocks_deep_is_one_finding(pristine: tuple[Path, str], tmp_path: Path) -> None:
+    root, _ = fresh_copy(pristine, tmp_path)
+    (root / "deploy" / "nginx" / "deep.conf").write_text("http {\n" * 5000 + "}\n" * 5000, encoding="utf-8")
+    result = run_tkit(root, "check", "--deploy", "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert finding_ids(result) == ["deploy.E004"], result.stdout
+
+
 def test_outside_a_project_is_a_clear_error(tmp_path: Path) -> None:
     result = run_tkit(tmp_path, "check")
     assert result.returncode == 1

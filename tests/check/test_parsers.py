@@ -184,3 +184,10 @@ def test_paths_supervisor_cuts_at_a_comment_are_found_and_notes_are_not(tmp_path
         "web.conf:2 [program:web] command= is cut at ' #' to \"'/opt/my\"",
         "web.conf:3 [program:web] directory= is cut at ' #' to '/srv/my'",
     ]
+
+
+def test_a_file_nested_thousands_of_blocks_deep_is_a_syntax_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.conf"
+    path.write_text("location / {\n" * 5000 + "return 204;\n" + "}\n" * 5000, encoding="utf-8")
+    with pytest.raises(NginxSyntaxError, match="line 65: blocks nested more than 64 deep"):
+        load_nginx(path)

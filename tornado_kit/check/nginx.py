@@ -14,6 +14,9 @@ from tornado_kit.errors import TkitError
 
 NGINX_CONF_DIR = Path("/etc/nginx")
 MAX_INCLUDE_DEPTH = 5
+# Real configs nest a few blocks (http, server, location, if); a file nested thousands deep is refused as a
+# syntax error instead of exhausting the recursion of the checks that walk it.
+MAX_NESTING = 64
 
 
 class NginxSyntaxError(TkitError):
@@ -106,6 +109,8 @@ def parse_nginx(text: str) -> list[Directive]:
         stack[-1].block.append(directive)
         if token == "{":
             stack.append(directive)
+            if len(stack) - 1 > MAX_NESTING:  # the root is on the stack too
+                raise NginxSyntaxError(f"line {line}: blocks nested more than {MAX_NESTING} deep")
         words, first_line = [], 0
     if words or len(stack) != 1:
         raise NginxSyntaxError("unexpected end of file: a '}' or ';' is missing")
