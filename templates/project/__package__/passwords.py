@@ -1,11 +1,17 @@
-"""Password hashing with hashlib.scrypt on a small bounded pool (each hash costs ~0.3 s and ~128 MiB)."""
+"""Password hashing with hashlib.scrypt on a small bounded pool (each hash costs ~0.3 s and ~128 MiB).
+
+New hashes (sign-ups, password changes) may use all threads but one, and only a few may wait for them:
+a flood of sign-ups gets 503s instead of a queue that delays every login behind it."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import math
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -20,19 +26,42 @@ PREFIX = "scrypt"
 T = TypeVar("T")
 
 
+class HasherBusy(Exception):
+    """Too many new hashes are already waiting; the client should retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"password hashing is busy; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class PasswordHasher:
     """Hashes and verifies passwords off the event loop, in a self-describing format."""
 
-    def __init__(self, cost: ScryptCost, max_workers: int = 2) -> None:
+    def __init__(self, cost: ScryptCost, max_workers: int = 2, max_waiting: int = 3) -> None:
         self.cost = cost
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="scrypt")
+        self._hash_threads = max(1, max_workers - 1)  # one thread stays free to verify logins
+        self._hash_slots = asyncio.Semaphore(self._hash_threads)
+        self._max_pending = self._hash_threads + max_waiting
+        self._pending = 0
+        self._seconds_per_hash = 0.3
         # Verifying against this costs exactly as much as against a real hash (same parameters).
         random_parts = [_b64(secrets.token_bytes(16)), _b64(secrets.token_bytes(32))]
         self._dummy_hash = "$".join([PREFIX, str(cost.n), str(cost.r), str(cost.p), *random_parts])
 
     async def hash(self, password: str) -> str:
-        """A new hash with a random salt, e.g. `scrypt$131072$8$1$<salt>$<digest>`."""
-        return await self._run(hash_password, password, self.cost)
+        """A new hash with a random salt, e.g. `scrypt$131072$8$1$<salt>$<digest>`; HasherBusy if too many wait."""
+        if self._pending >= self._max_pending:
+            raise HasherBusy(max(1, math.ceil(self._pending * self._seconds_per_hash / self._hash_threads)))
+        self._pending += 1
+        try:
+            async with self._hash_slots:
+                started = time.monotonic()
+                hashed = await self._run(hash_password, password, self.cost)
+                self._seconds_per_hash = time.monotonic() - started
+                return hashed
+        finally:
+            self._pending -= 1
 
     async def verify(self, password: str, stored: str | None) -> bool:
         """Check `password`; with no stored hash, spend the same time on a dummy one and fail."""

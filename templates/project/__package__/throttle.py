@@ -1,5 +1,5 @@
-"""Login throttling per account and client address, per account and per address; counters live in the
-database so every worker process sees the same ones."""
+"""Login throttling per account and client address, per account and per address, and sign-up throttling per
+address; counters live in the database so every worker process sees the same ones."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .accounts import FAILURE_WINDOW
 
 @dataclass(frozen=True)
 class Limits:
-    """How many failed logins are allowed within FAILURE_WINDOW seconds.
+    """How many failed logins (and sign-ups, each costing a slow hash) are allowed within FAILURE_WINDOW seconds.
 
     Guesses at one account from one address stop at `per_account_address`; the account-wide limit is much
     higher, so one attacker cannot lock the owner out from elsewhere (usernames are public in the chat).
@@ -22,6 +22,7 @@ class Limits:
     per_account_address: int = 5
     per_account: int = 50
     per_address: int = 20
+    signups_per_address: int = 10
 
 
 def throttle_keys(username: str, address: str) -> tuple[str, str, str]:
@@ -48,6 +49,16 @@ def count_attempt(db: sqlite3.Connection, username: str, address: str, limits: L
     wait = retry_after(db, username, address, limits)
     if not wait:
         record_failure(db, username, address)
+    return wait
+
+
+def count_signup(db: sqlite3.Connection, address: str, limits: Limits) -> int:
+    """Seconds until this address may sign up again; when 0, this sign-up is counted in the same transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    key = f"signup:{address}"
+    wait = _wait(db, key, limits.signups_per_address)
+    if not wait:
+        db.execute("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", (key, time.time()))
     return wait
 
 
