@@ -3,7 +3,8 @@ measured in the same run (so a slow or busy machine shows in the baseline, not a
 
     python benchmarks/cli_speed.py [--runs 21]
 
-Targets (issue 2): `tkit --help` under 60 ms wall, `tkit new mysite` under 100 ms wall. `tkit new` keeps
+Targets: `tkit --help` under 60 ms wall, `tkit new mysite` under 100 ms wall, and `tkit new mysite` at least
+1.5x faster than `django-admin startproject mysite` timed in the same run (when Django is importable). `tkit new` keeps
 each feature set's rendered project (with holes for the name and secret) in a per-user cache, so a
 cached run does not import Jinja2; the "(no template cache)" row shows a first run's cost. The
 breakdown below the table shows where `tkit new` spends its time (imports, rendering, writing).
@@ -26,6 +27,8 @@ import time
 from pathlib import Path
 
 TARGETS_MS = {"tkit --help": 60.0, "tkit new mysite": 100.0}
+DJANGO = "django-admin startproject"
+MIN_RATIO_TO_DJANGO = 1.5
 
 BREAKDOWN = """
 import time; t0 = time.perf_counter()
@@ -48,6 +51,16 @@ def tkit_command() -> list[str]:
     """The installed `tkit` console script next to this interpreter, else `python -m tornado_kit`."""
     script = Path(sys.executable).parent / "tkit"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "tornado_kit"]
+
+
+def django_command() -> list[str] | None:
+    """`django-admin` next to this interpreter (else `python -m django`), or None when Django is not importable."""
+    import importlib.util
+
+    if importlib.util.find_spec("django") is None:
+        return None
+    script = Path(sys.executable).parent / "django-admin"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "django"]
 
 
 def time_once(argv: list[str], cwd: Path) -> tuple[float, float]:
@@ -106,6 +119,9 @@ def main() -> None:
         "tkit new mysite": [*tkit, "new", "mysite"],
         "  (no template cache)": ["TKIT_NO_TEMPLATE_CACHE=1", *tkit, "new", "mysite"],
     }
+    django = django_command()
+    if django is not None:
+        commands[DJANGO] = [*django, "startproject", "mysite"]
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         results = measure(commands, runs, scratch)
@@ -116,6 +132,7 @@ def main() -> None:
         )
         print(f"load average after the runs: {load} ({os.cpu_count()} CPUs; a busy machine inflates every row alike)")
         print_table(results)
+        print_django_ratio(results)
         print("\nWhere `tkit new mysite` spends its time (one process, after interpreter start-up):")
         subprocess.run([sys.executable, "-c", BREAKDOWN, str(scratch / "breakdown")], check=True, timeout=60)
 
@@ -137,6 +154,20 @@ def print_table(results: dict[str, list[tuple[float, float]]]) -> None:
             f"{name:<22}{median:>7.1f}ms{fastest:>7.1f}ms{median / base_wall:>7.2f}x{median - base_wall:>9.1f}ms"
             f"{cpu:>7.1f}ms{cpu / base_cpu:>9.2f}x  {verdict}"
         )
+
+
+def print_django_ratio(results: dict[str, list[tuple[float, float]]]) -> None:
+    """How many times faster `tkit new` is than `django-admin startproject`, both from this run."""
+    if DJANGO not in results:
+        print(f"\n{DJANGO}: Django is not importable here; pip install -e '.[test]' adds it")
+        return
+    tkit = statistics.median(wall for wall, _ in results["tkit new mysite"])
+    django = statistics.median(wall for wall, _ in results[DJANGO])
+    ratio = django / tkit
+    verdict = "met" if ratio >= MIN_RATIO_TO_DJANGO else "NOT met"
+    print(f"\n`tkit new mysite` is {ratio:.2f}x faster than `{DJANGO} mysite`", end="")
+    print(f" (wall medians {tkit:.1f} ms vs {django:.1f} ms)")
+    print(f"target: at least {MIN_RATIO_TO_DJANGO}x: {verdict}")
 
 
 if __name__ == "__main__":
