@@ -142,7 +142,7 @@ def print_table(results: dict[str, list[tuple[float, float]]]) -> None:
     base_wall = statistics.median(wall for wall, _ in results["python -c pass"])
     base_cpu = statistics.median(cpu for _, cpu in results["python -c pass"])
     print(
-        f"{'command':<22}{'median':>9}{'min':>9}{'ratio':>8}{'over base':>11}{'cpu':>9}{'cpu ratio':>10}  target (wall)"
+        f"{'command':<27}{'median':>9}{'min':>9}{'ratio':>8}{'over base':>11}{'cpu':>9}{'cpu ratio':>10}  target (wall)"
     )
     for name, timings in results.items():
         median = statistics.median(wall for wall, _ in timings)
@@ -151,7 +151,7 @@ def print_table(results: dict[str, list[tuple[float, float]]]) -> None:
         verdict = "" if target is None else f"< {target:.0f} ms: {'met' if median < target else 'NOT met'}"
         fastest = min(wall for wall, _ in timings)
         print(
-            f"{name:<22}{median:>7.1f}ms{fastest:>7.1f}ms{median / base_wall:>7.2f}x{median - base_wall:>9.1f}ms"
+            f"{name:<27}{median:>7.1f}ms{fastest:>7.1f}ms{median / base_wall:>7.2f}x{median - base_wall:>9.1f}ms"
             f"{cpu:>7.1f}ms{cpu / base_cpu:>9.2f}x  {verdict}"
         )
 
