@@ -118,7 +118,7 @@ def measure(
 
 def main() -> None:
     args = parse_args()
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)

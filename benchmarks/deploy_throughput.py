@@ -92,7 +92,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 1
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     with tempfile.TemporaryDirectory(prefix="tk-bench-") as temp:
         workdir = Path(temp)

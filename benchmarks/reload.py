@@ -101,7 +101,7 @@ def poll_until(port: int, version: str, result: Result, limit: float = 30.0) -> 
 
 def make_project(workdir: Path) -> tuple[Path, Path]:
     """A default generated project plus the bench route; returns (root, handler file)."""
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
     from tornado_kit.project import load_project
 
     root = workdir / "mysite"

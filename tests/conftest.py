@@ -18,7 +18,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture(scope="session")
 def generated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One default project shared by every test that only reads or runs it (never edit it)."""
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     root = tmp_path_factory.mktemp("generated") / "mysite"
     new_project("mysite", root)

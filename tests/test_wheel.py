@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tornado_kit.api import project_context
-from tornado_kit.render import render_project
+from tornado_kit.new import project_context
+from tornado_kit.new.skeleton import render_project
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 

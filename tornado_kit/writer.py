@@ -1,9 +1,13 @@
-"""Apply a Plan: the only module that writes project files, and it does so all-or-nothing.
+"""Apply a Plan (see plan.py): the only module that writes planned files, and it does so all-or-nothing.
 
-Every file is first written into a staging directory on the same file system as the target. A new
-project is then renamed into place in one step. Writing into an existing directory (empty, or with
---force) moves the staged files in one by one, keeping each overwritten file in the staging directory
-until the end, so that a failure at any point (a full disk, Ctrl-C) can put everything back.
+`apply_plan(plan)` writes the plan's create and overwrite actions and nothing else. Every file is first
+written into a staging folder on the same file system as the target. A new target folder is then renamed
+into place in one step. Writing into an existing folder moves the staged files in one by one, keeping
+each overwritten file in the staging folder until the end, so that a failure at any point (a full disk,
+Ctrl-C, a file that appeared meanwhile) rolls everything back: created files and folders are removed,
+overwritten files restored. Files are created with O_EXCL | O_NOFOLLOW and their mode from the start.
+On failure it raises WriteFailed (an OSError's reason, "nothing was changed"); a plan with conflicts is
+refused with TargetExists before anything is written.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXE
 
 
 class WriteFailed(TkitError):
-    """The project could not be written; nothing was left behind."""
+    """The files could not be written; nothing was left behind."""
 
 
 def apply_plan(plan: Plan) -> None:
     """Write the plan's created and overwritten files; on any failure leave the disk as it was."""
+    plan.check_conflicts()
     try:
         if plan.state == "new":
             _write_new_directory(plan)
@@ -34,7 +39,7 @@ def apply_plan(plan: Plan) -> None:
             _write_into_directory(plan)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise WriteFailed(f"could not write the project to {plan.target}: {reason}; nothing was changed") from exc
+        raise WriteFailed(f"could not write {plan.label} to {plan.target}: {reason}; nothing was changed") from exc
 
 
 def _write_new_directory(plan: Plan) -> None:

@@ -213,6 +213,20 @@ def test_hosts_render_one_supervisor_file_per_host_and_a_shared_readme(tmp_path:
         assert needed in files["README.md"]
 
 
+def test_a_symlinked_deploy_file_is_never_written_through_even_with_force(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "site")
+    out = tmp_path / "out"
+    assert run(project, out, "--workers", "2")[0] == 0
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text("not tkit's\n")
+    (out / "README.md").unlink()
+    (out / "README.md").symlink_to(elsewhere)
+    code, _, stderr = run(project, out, "--workers", "3", "--force")
+    assert code == 1 and "never replaced" in stderr and str(out / "README.md") in stderr, stderr
+    assert elsewhere.read_text() == "not tkit's\n"
+    assert "numprocs=2" in (out / "supervisor" / "mysite.conf").read_text()  # all or nothing
+
+
 def test_dry_run_writes_nothing_but_shows_the_plan(tmp_path: Path) -> None:
     code, stdout, stderr = run(make_project(tmp_path / "site"), tmp_path / "out", "--workers", "2", "--dry-run")
     assert code == 0

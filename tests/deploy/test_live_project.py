@@ -32,7 +32,7 @@ PASSWORD = "correct horse battery staple 42"
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     workdir = tmp_path_factory.mktemp("project-deploy")
     project = workdir / "mysite"

@@ -11,8 +11,8 @@ from support import require_tool
 
 from deploy.harness import self_signed_certificate
 from deploy.projects import make_project
+from tornado_kit.deploy.configs import render_deploy
 from tornado_kit.deploy.options import RawOptions, build_options
-from tornado_kit.deploy.render import render_deploy
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +106,7 @@ def test_tkit_check_deploy_finds_nothing_to_warn_about(tmp_path: Path, tls: bool
     """The deploy checks of `tkit check --deploy` agree with what deploy-config renders."""
     import sys
 
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     project = tmp_path / "mysite"
     new_project("mysite", project)

@@ -9,9 +9,9 @@ import pytest
 
 from deploy.nginxparse import Directive, parse
 from tornado_kit.deploy.appenv import AppSettings
+from tornado_kit.deploy.configs import render_deploy
 from tornado_kit.deploy.cpus import CpuCount
 from tornado_kit.deploy.options import DeployOptions
-from tornado_kit.deploy.render import render_deploy
 from tornado_kit.project import Project
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,7 +12,8 @@ import pytest
 from click.testing import Result
 from support import Snapshot
 
-from tornado_kit import render, writer
+from tornado_kit import writer
+from tornado_kit.new import skeleton as project_skeleton
 from tornado_kit.templates import templates_root
 
 Run = Callable[..., Result]
@@ -109,7 +110,7 @@ def test_template_error_names_the_template_and_writes_nothing(
     skeleton = workdir.parent / "skeleton"
     shutil.copytree(templates_root(), skeleton)
     (skeleton / "project" / "zz_broken.txt.jinja").write_text(broken)
-    monkeypatch.setattr(render, "templates_root", lambda: skeleton)
+    monkeypatch.setattr(project_skeleton, "templates_root", lambda: skeleton)
     before = snapshot(workdir.parent)
     result = tkit(*args)
     assert result.exit_code == 1, result.output

@@ -15,9 +15,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 from click.testing import Result
 
-from tornado_kit import render, writer
-from tornado_kit.api import new_project
-from tornado_kit.render import excluded_files, output_path
+from tornado_kit import writer
+from tornado_kit.new import new_project
+from tornado_kit.new import skeleton as project_skeleton
+from tornado_kit.new.skeleton import excluded_files, output_path
 from tornado_kit.templates import templates_root
 
 Run = Callable[..., Result]
@@ -81,7 +82,7 @@ def context_skeleton(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "project" / "__package__" / "context.txt.jinja").write_text(
         "[[ name ]] [[ package ]] auth=[[ auth ]] websocket=[[ websocket ]] redis=[[ redis ]] [[ tkit_version ]]\n"
     )
-    monkeypatch.setattr(render, "templates_root", lambda: root)
+    monkeypatch.setattr(project_skeleton, "templates_root", lambda: root)
     return root
 
 

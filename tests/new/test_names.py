@@ -10,7 +10,7 @@ from click.testing import Result
 from support import Snapshot
 
 from tornado_kit.errors import BadInput
-from tornado_kit.names import check_name, normalize_package, suggest_name
+from tornado_kit.new.names import check_name, normalize_package, suggest_name
 
 REFUSED = [
     ("", "empty"),

@@ -36,7 +36,7 @@ class Installed:
 
 def generate(directory: Path, **features: bool) -> Path:
     """Render a project named mysite into `directory`."""
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     root = directory / "mysite"
     new_project("mysite", root, **features)

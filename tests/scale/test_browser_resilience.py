@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_chat_page_reports_outages_and_recovers(tmp_path: Path) -> None:
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     project = tmp_path / "mysite"
     new_project("mysite", project, redis=True)

@@ -48,7 +48,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     root = tmp_path_factory.mktemp("scale")
     project = root / "mysite"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from tornado_kit.api import NewProject
+    from tornado_kit.new import NewProject
 
 EPILOG = """\b
 Examples:
@@ -41,7 +41,7 @@ def new(
     NAME is the distribution name; the Python package is its normalized form (my-site -> my_site).
     Exit status: 0 written, 1 refused (existing target) or failed, 2 invalid name.
     """
-    from tornado_kit.api import new_project
+    from tornado_kit.new import new_project
 
     target = directory if directory is not None else Path(name)
     result = new_project(

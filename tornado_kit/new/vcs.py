@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from tornado_kit.render import PRIVATE_FILES
+from tornado_kit.new.skeleton import PRIVATE_FILES
 
 COMMIT_MESSAGE = "Initial commit: project created by tkit new"
 _FALLBACK_IDENTITY = {"name": "tkit", "email": "tkit@localhost"}

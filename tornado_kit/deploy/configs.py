@@ -1,4 +1,5 @@
-"""DeployOptions -> {relative path: text} for nginx, supervisor and the README; pure, no I/O but templates."""
+"""DeployOptions -> {relative path: text} for nginx, supervisor and the README: the values each template of
+templates/deploy/ is rendered with (rendering itself is tornado_kit/render.py's); pure, no I/O but templates."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from tornado_kit.deploy.options import DeployOptions
-from tornado_kit.errors import TkitError
+from tornado_kit.render import environment, render_template
 from tornado_kit.templates import templates_root
 
 
@@ -136,17 +139,5 @@ def install_steps(options: DeployOptions) -> list[Step]:
 
 
 def _render(template: str, context: dict[str, Any], **extra: Any) -> str:
-    import jinja2  # imported here: `tkit --help` must stay light
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_root() / "deploy")),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    try:
-        return env.get_template(template).render({**context, **extra})
-    except jinja2.UndefinedError as exc:
-        raise TkitError(f"templates/deploy/{template}: {exc.message}") from exc
+    env = environment(jinja2.FileSystemLoader(str(templates_root() / "deploy")))
+    return render_template(env, template, {**context, **extra})

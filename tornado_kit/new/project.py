@@ -1,4 +1,4 @@
-"""The library behind the CLI: each function does one command's job and raises TkitError on failure."""
+"""The whole `tkit new` job: check the name, render the skeleton, plan, write all-or-nothing, then git."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from tornado_kit import __version__
-from tornado_kit.names import ProjectName, check_name
-from tornado_kit.plan import FileAction, Plan
+from tornado_kit.errors import TargetExists
+from tornado_kit.new.names import ProjectName, check_name
+from tornado_kit.new.skeleton import render_project
+from tornado_kit.new.vcs import init_repository
+from tornado_kit.plan import FileAction, Plan, RenderedFile, plan_files
+from tornado_kit.writer import apply_plan
+
+LABEL = "the project"
 
 
 class NewProject(NamedTuple):
@@ -63,23 +69,28 @@ def new_project(
     skeleton: Path | None = None,
 ) -> NewProject:
     """Check the name, render the skeleton, plan, and (unless dry_run) write it all-or-nothing."""
-    from tornado_kit.plan import plan_project
-    from tornado_kit.render import render_project
-
     checked = check_name(name)
     context = project_context(checked.name, checked.package, auth=auth, websocket=websocket, redis=redis)
-    plan = plan_project(render_project(context, skeleton, fill_cache=not dry_run), Path(directory), force=force)
+    plan = plan_project(render_project(context, skeleton, cache_writable=not dry_run), Path(directory), force=force)
     if dry_run:
         return NewProject(checked, plan, written=False)
-    from tornado_kit.writer import apply_plan
-
     apply_plan(plan)
     return NewProject(checked, plan, written=True, warnings=_commit_to_git(plan) if git else ())
 
 
+def plan_project(files: list[RenderedFile], directory: Path, *, force: bool) -> Plan:
+    """The plan for a project folder: new or empty, or (only with `force`) one with files in it."""
+    plan = plan_files(files, directory, force=force, label=LABEL)
+    if plan.state == "existing" and not force:
+        raise TargetExists(
+            f"{plan.target} exists and is not empty; use --force to write into it"
+            " (nothing is deleted; every file overwritten is listed)"
+        )
+    plan.check_conflicts()
+    return plan
+
+
 def _commit_to_git(plan: Plan) -> tuple[str, ...]:
     """`git init` and a first commit of the project's files; any problem becomes a warning."""
-    from tornado_kit.vcs import init_repository
-
     warning = init_repository(plan.target, [action.path for action in plan.actions])
     return (warning,) if warning else ()
