@@ -10,7 +10,9 @@ imports Jinja2, so only commands that render import it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import jinja2
@@ -30,6 +32,9 @@ class Syntax(NamedTuple):
 JINJA_SYNTAX = Syntax()  # Jinja2's usual delimiters (the deploy templates)
 # The project skeleton's own delimiters, so Jinja2 never touches Tornado's `{{ }}` and `{% %}`.
 PROJECT_SYNTAX = Syntax(("[%", "%]"), ("[[", "]]"), ("[#", "#]"))
+
+
+SkeletonFile = tuple[str, int, bytes]  # path relative to the skeleton folder (POSIX), mode, content
 
 
 class TemplateFailed(TkitError):
@@ -78,3 +83,23 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
         return env.get_template(name).render(context)
     except jinja2.TemplateError as exc:
         raise TemplateFailed(f"template {name} could not be rendered: {exc}") from exc
+
+
+def read_skeleton(skeleton: Path) -> list[SkeletonFile]:
+    """Every file of a template folder (sorted by path, `__pycache__` left out) with its mode and bytes."""
+    found = []
+    prefix = len(str(skeleton)) + 1
+    for directory, subdirectories, names in os.walk(skeleton):
+        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as source:
+                executable = os.fstat(source.fileno()).st_mode & 0o100
+                found.append((path[prefix:].replace(os.sep, "/"), 0o755 if executable else 0o644, source.read()))
+    return sorted(found)
+
+
+def skeleton_environment(files: list[SkeletonFile], *, cache_writable: bool = True) -> jinja2.Environment:
+    """An environment serving the `.jinja` files of a skeleton read by read_skeleton, in PROJECT_SYNTAX."""
+    templates = {path: content.decode("utf-8") for path, _, content in files if path.endswith(".jinja")}
+    return environment(jinja2.DictLoader(templates), syntax=PROJECT_SYNTAX, cache_writable=cache_writable)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from new.treesnap import take_snapshot
+from support import take_snapshot
 
-from tornado_kit.api import new_project
 from tornado_kit.cli import main
+from tornado_kit.new import new_project
 
 
 @pytest.fixture

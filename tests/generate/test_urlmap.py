@@ -55,13 +55,23 @@ def test_usual_shape_keeps_comments_and_formatting() -> None:
     "source",
     [
         # no trailing comma after the last route
-        'from tornado.web import url\nfrom .a import A\n\ndef url_patterns():\n    return [\n        url(r"/", A, name="a")\n    ]\n',
+        (
+            "from tornado.web import url\nfrom .a import A\n\ndef url_patterns():\n    return [\n"
+            '        url(r"/", A, name="a")\n    ]\n'
+        ),
         # the list closes on the last route's line
         'from tornado.web import url\nfrom .a import A\n\ndef url_patterns():\n    return [url(r"/", A, name="a")]\n',
         # a variable returned at the end, a trailing comment, CRLF-free unicode
-        'from tornado.web import url\nfrom .a import A\n\n\ndef url_patterns():\n    routes = [\n        url(r"/é", A, name="a"),  # ünïcode\n    ]\n    return routes\n',
+        (
+            "from tornado.web import url\nfrom .a import A\n\n\ndef url_patterns():\n    routes = [\n"
+            '        url(r"/é", A, name="a"),  # ünïcode\n    ]\n    return routes\n'
+        ),
         # routes spread over several lines
-        'from tornado.web import url\nfrom .a import A\n\ndef url_patterns():\n    return [\n        url(\n            r"/",\n            A,\n            name="a",\n        ),\n    ]\n',
+        (
+            "from tornado.web import url\nfrom .a import A\n\ndef url_patterns():\n    return [\n"
+            '        url(\n            r"/",\n            A,\n            name="a",\n        ),\n'
+            "    ]\n"
+        ),
     ],
 )
 def test_odd_but_editable_shapes(source: str) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 from tornado_kit.errors import BadInput
 from tornado_kit.generate.names import GeneratedName
 from tornado_kit.generate.urlmap import UrlMap
+from tornado_kit.plan import RenderedFile
 from tornado_kit.project import Project
-from tornado_kit.render import RenderedFile, read_skeleton
+from tornado_kit.render import read_skeleton, render_template, skeleton_environment
 from tornado_kit.templates import templates_root
 
 DEFAULT_WEBSOCKET_PREFIX = "/ws/"
@@ -70,20 +71,13 @@ def route(path: str, handler: str, name: str, url_map: UrlMap) -> str:
 
 def render_generator(kind: str, context: dict[str, Any]) -> list[RenderedFile]:
     """Render templates/generate/<kind>/ with `context` (which has `package` and `n`, the GeneratedName)."""
-    from tornado_kit.render import TemplateFailed, _environment
-
     skeleton = templates_root() / "generate" / kind
     files = read_skeleton(skeleton)
-    env = _environment({path: content for path, _, content in files if path.endswith(".jinja")}, False)
+    env = skeleton_environment(files, cache_writable=False)
     rendered = []
     for path, mode, content in files:
         if path.endswith(".jinja"):
-            import jinja2
-
-            try:
-                content = env.get_template(path).render(**context).encode("utf-8")
-            except jinja2.TemplateError as exc:
-                raise TemplateFailed(f"template generate/{kind}/{path} could not be rendered: {exc}") from exc
+            content = render_template(env, path, context).encode("utf-8")
         rendered.append(RenderedFile(_output_path(path, context["package"], context["n"]), content, mode))
     return rendered
 

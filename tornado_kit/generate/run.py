@@ -13,7 +13,7 @@ from tornado_kit.generate import manifest
 from tornado_kit.generate.generators import Features, Generation, module_clashes, read_features
 from tornado_kit.generate.names import GeneratedName, generated_name
 from tornado_kit.generate.urlmap import UrlMap, UrlMapShape, add_to_url_map, read_url_map, remove_from_url_map
-from tornado_kit.plan import FileAction, classify
+from tornado_kit.plan import FileAction, RenderedFile, classify
 from tornado_kit.project import Project, find_project
 
 Kind = Literal["page", "resource", "websocket"]
@@ -127,7 +127,7 @@ def _url_map_clash(url_map: UrlMap, generation: Generation) -> str | None:
 
 
 def _action(root: Path, path: PurePosixPath, content: bytes, mode: int) -> FileAction:
-    return FileAction(path, content, mode, classify(root, path, content))
+    return classify(root, RenderedFile(path, content, mode), force=True)  # overwrites refused below without --force
 
 
 def _refuse_overwrites(actions: list[FileAction], force: bool) -> None:

@@ -13,21 +13,16 @@ Conventions of the skeleton, so that its Tornado templates and Python files stay
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import jinja2
-
 from tornado_kit.plan import RenderedFile
-from tornado_kit.render import PROJECT_SYNTAX, environment, render_template
+from tornado_kit.render import read_skeleton, render_template, skeleton_environment
 from tornado_kit.templates import templates_root
 
 PRIVATE_FILES = frozenset({".env"})  # written with mode 0600 from the start
-
-SkeletonFile = tuple[str, int, bytes]  # path relative to the skeleton (POSIX), mode, content
 
 
 def render_project(
@@ -38,8 +33,7 @@ def render_project(
     files = read_skeleton(skeleton)
     manifest_path = skeleton.parent / "project-features.toml"
     left_out = excluded_files(context, manifest_path.read_bytes() if manifest_path.is_file() else b"")
-    templates = {path: content.decode("utf-8") for path, _, content in files if path.endswith(".jinja")}
-    env = environment(jinja2.DictLoader(templates), syntax=PROJECT_SYNTAX, cache_writable=cache_writable)
+    env = skeleton_environment(files, cache_writable=cache_writable)
     rendered = []
     for path, mode, content in files:
         if path in left_out:
@@ -49,20 +43,6 @@ def render_project(
         target = output_path(PurePosixPath(path), str(context["package"]))
         rendered.append(RenderedFile(target, content, 0o600 if str(target) in PRIVATE_FILES else mode))
     return rendered
-
-
-def read_skeleton(skeleton: Path) -> list[SkeletonFile]:
-    """Every file of the skeleton (sorted by path, `__pycache__` left out) with its mode and bytes."""
-    found = []
-    prefix = len(str(skeleton)) + 1
-    for directory, subdirectories, names in os.walk(skeleton):
-        subdirectories[:] = [d for d in subdirectories if d != "__pycache__"]
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as source:
-                executable = os.fstat(source.fileno()).st_mode & 0o100
-                found.append((path[prefix:].replace(os.sep, "/"), 0o755 if executable else 0o644, source.read()))
-    return sorted(found)
 
 
 def excluded_files(context: Mapping[str, Any], manifest: bytes) -> set[str]:
