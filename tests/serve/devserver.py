@@ -120,8 +120,8 @@ class Response:
 class DevServer:
     """`tkit serve` as a subprocess in its own session; stop() kills its whole process group."""
 
-    def __init__(self, cwd: Path, args: list[str], log_dir: Path) -> None:
-        self.port = free_port()
+    def __init__(self, cwd: Path, args: list[str], log_dir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.log_path = log_dir / f"serve-{self.port}.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
         env.pop("TKIT_POLL", None)

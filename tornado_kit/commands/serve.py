@@ -16,6 +16,13 @@ import click
     help="Restart the app when a watched file changes.",
 )
 @click.option(
+    "--live-reload/--no-live-reload",
+    "live_reload",
+    default=True,
+    show_default=True,
+    help="Make open browser tabs follow the code (stylesheets in place, pages once the new code serves).",
+)
+@click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
@@ -36,7 +43,14 @@ import click
     "--poll", is_flag=True, help="Poll for changes instead of using file events (network mounts, some containers)."
 )
 def serve(
-    reload: bool, host: str, port: int, app: str | None, watch: tuple[Path, ...], ignore: tuple[str, ...], poll: bool
+    reload: bool,
+    live_reload: bool,
+    host: str,
+    port: int,
+    app: str | None,
+    watch: tuple[Path, ...],
+    ignore: tuple[str, ...],
+    poll: bool,
 ) -> None:
     """Serve the app on HOST:PORT and reload it on every save, without dropping a request.
 
@@ -45,9 +59,20 @@ def serve(
       tkit serve                          # inside a project made by `tkit new`
       tkit serve --port 8080 --watch ../shared-lib
       tkit serve --app myapp:make_app     # any Tornado app factory
-      tkit serve --no-reload              # one process, no watcher
+      tkit serve --no-reload              # one process, no watcher (and no live reload)
+      tkit serve --no-live-reload         # reload the app, leave the browser alone
     """
     from tornado_kit.serve import make_config, run_dev_server
 
-    config = make_config(app, Path.cwd(), host=host, port=port, reload=reload, poll=poll, watch=watch, ignore=ignore)
+    config = make_config(
+        app,
+        Path.cwd(),
+        host=host,
+        port=port,
+        reload=reload,
+        poll=poll,
+        watch=watch,
+        ignore=ignore,
+        live_reload=live_reload,
+    )
     raise SystemExit(run_dev_server(config))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import os
 import signal
 import socket
@@ -27,6 +28,8 @@ from tornado.httpserver import HTTPServer
 
 from tornado_kit.appload import build_app, import_factory
 from tornado_kit.console import style
+from tornado_kit.serve.accept import DevHTTPServer
+from tornado_kit.serve.livechild import LiveChannel, live_app, route_live_reload, timing_transform
 from tornado_kit.serve.protocol import Health, Signal, encode
 
 PID_HEADER = "X-Tkit-Pid"
@@ -38,7 +41,7 @@ class ConnectionTracker(tornado.httputil.HTTPServerConnectionDelegate):
     """Wraps the app to know, at stop time, which requests are in flight and which fresh connections
     have not sent theirs yet: both are served before the process exits, so no client sees a reset."""
 
-    def __init__(self, app: tornado.web.Application) -> None:
+    def __init__(self, app: tornado.httputil.HTTPServerConnectionDelegate) -> None:
         self.app = app
         self.fresh: dict[object, float] = {}  # accepted, no request yet -> when accepted
         self.seen: set[object] = set()
@@ -123,17 +126,49 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(summary.format())
 
 
+ERROR_PAGE_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+}
+
+
 class BrokenCodeHandler(tornado.web.RequestHandler):
-    """Answers every request with a 500 page carrying the traceback (dev server only)."""
+    """Answers every request with a 500 page carrying the traceback (dev server only), but only to a
+    loopback or allowed host name: a DNS-rebinding page must not read the source lines and secrets."""
 
     def initialize(self, trace: str) -> None:
         self.trace = trace
 
     def prepare(self) -> None:
+        for name, value in ERROR_PAGE_HEADERS.items():
+            self.set_header(name, value)
+        if not host_is_local_or_allowed(self.request.host_name):
+            self.set_status(400)
+            self.finish("<!doctype html><title>Bad Request</title><p>This host name is not allowed.</p>")
+            return
         self.set_status(500)
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
         self.finish(render_error_page(self.trace))
+
+
+def host_is_local_or_allowed(host: str) -> bool:
+    """Loopback names, IP literals (a rebinding page cannot send one), or a name in ALLOWED_HOSTS."""
+    host = host.lower().rstrip(".").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    allowed = [name.strip().lower() for name in os.environ.get("ALLOWED_HOSTS", "").split(",") if name.strip()]
+    return any(name in ("*", host) or (name.startswith(".") and host.endswith(name)) for name in allowed)
 
 
 def render_error_page(trace: str) -> str:
@@ -199,7 +234,17 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     print(f"  {code} {handler.request.method} {handler.request.uri} {took:.1f} ms", file=sys.stderr, flush=True)
 
 
-async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_signals: tuple[int, ...]) -> None:
+@dataclass(frozen=True)
+class LiveOptions:
+    """Live reload for this app process: the parent's socket, and this process's name for the tabs."""
+
+    socket_path: str
+    name: str
+
+
+async def serve(
+    sock: socket.socket, target: AppTarget, report: Report, stop_signals: tuple[int, ...], live: LiveOptions | None
+) -> None:
     """Serve the app on `sock` until one of `stop_signals` arrives, then drain and return."""
     started = time.perf_counter()
     app, trace = load_app(target)
@@ -208,7 +253,8 @@ async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_sig
         print(trace, file=sys.stderr, end="", flush=True)
     tracker = ConnectionTracker(app)
     prepare_dev_app(app, tracker)
-    server = HTTPServer(tracker, max_body_size=app.settings.get("max_body_size"))
+    channel = await add_live_reload(app, tracker, live) if live else None
+    server = DevHTTPServer(tracker, max_body_size=app.settings.get("max_body_size"))
     stop = asyncio.Event()
     for signum in stop_signals:  # before accepting anything: a stop must always drain
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -216,12 +262,28 @@ async def serve(sock: socket.socket, target: AppTarget, report: Report, stop_sig
     took = 1000.0 * (time.perf_counter() - started)
     report(Health.BROKEN if trace else Health.OK, round(took, 1))
     await stop.wait()
-    await shut_down(server, tracker)
+    await shut_down(server, tracker, channel)
 
 
-async def shut_down(server: HTTPServer, tracker: ConnectionTracker) -> None:
-    """Stop accepting, let requests in flight finish (bounded), then close idle connections."""
+async def add_live_reload(app: tornado.web.Application, tracker: ConnectionTracker, live: LiveOptions) -> LiveChannel:
+    """Inject the script into the app's HTML, route the live-reload paths, connect to the parent."""
+    from tornado_kit.serve.inject import add_injector
+
+    channel = LiveChannel(live.socket_path, live.name)
+    await channel.connect()
+    add_injector(app)
+    app.add_transform(timing_transform(live.name))
+    routes = live_app(channel)
+    routes.add_transform(dev_transform(tracker, os.getpid()))
+    tracker.app = route_live_reload(app, routes)
+    return channel
+
+
+async def shut_down(server: HTTPServer, tracker: ConnectionTracker, channel: LiveChannel | None = None) -> None:
+    """Stop accepting, end the tabs' streams, let requests in flight finish (bounded), close idle connections."""
     server.stop()
+    if channel is not None:
+        channel.stop()  # after server.stop(): the tabs reconnect to the next app process, never to this one
     for _ in range(3):  # connections just accepted reach start_request (and the tracker) on the next turns
         await asyncio.sleep(0)
     deadline = time.monotonic() + DRAIN_SECONDS
@@ -234,7 +296,12 @@ async def shut_down(server: HTTPServer, tracker: ConnectionTracker) -> None:
 
 
 def run_forked_child(
-    listen_fd: int, events_fd: int, generation: int, target: AppTarget, after_ready: Callable[[], None]
+    listen_fd: int,
+    events_fd: int,
+    generation: int,
+    target: AppTarget,
+    after_ready: Callable[[], None],
+    live: LiveOptions | None = None,
 ) -> int:
     """Entry point of a forked app process; returns its exit status."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
@@ -245,10 +312,10 @@ def run_forked_child(
         os.write(events_fd, encode(Signal.READY, generation, pid, health, took_ms))
         asyncio.get_running_loop().call_later(0.05, after_ready)
 
-    asyncio.run(serve(sock, target, report, (signal.SIGTERM,)))
+    asyncio.run(serve(sock, target, report, (signal.SIGTERM,), live))
     return 0
 
 
 def run_in_process(sock: socket.socket, target: AppTarget, on_ready: Report) -> None:
     """--no-reload: serve in this process until Ctrl-C or SIGTERM."""
-    asyncio.run(serve(sock, target, on_ready, (signal.SIGINT, signal.SIGTERM)))
+    asyncio.run(serve(sock, target, on_ready, (signal.SIGINT, signal.SIGTERM), None))

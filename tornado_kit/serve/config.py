@@ -30,6 +30,7 @@ class ServeConfig:
     poll: bool = False
     watch: tuple[Path, ...] = ()
     ignore: tuple[str, ...] = ()
+    live_reload: bool = True  # browser tabs follow the code; only with reload on (--no-reload implies off)
 
     @property
     def url(self) -> str:
@@ -57,6 +58,7 @@ def make_config(
     poll: bool = False,
     watch: tuple[Path, ...] = (),
     ignore: tuple[str, ...] = (),
+    live_reload: bool = True,
 ) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
     from tornado_kit.appload import resolve_app_and_project
@@ -76,6 +78,7 @@ def make_config(
         poll=poll,
         watch=tuple(path.resolve() for path in watch),
         ignore=tuple(ignore),
+        live_reload=live_reload and reload,
     )
 
 

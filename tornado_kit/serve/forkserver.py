@@ -63,6 +63,8 @@ class ForkServerConfig:
     import_root: str
     project_root: str | None
     package: str | None
+    live_socket: str | None = None  # live reload: the parent's Unix socket
+    live_session: str = ""  # live reload: names this dev-server session to the tabs
 
     def to_json(self) -> str:
         """Serialise for the command line."""
@@ -228,7 +230,7 @@ class ForkServer:
             if go_pipe is not None:
                 os.close(go_pipe[1])
                 generation = _wait_for_go(go_pipe[0])
-            from tornado_kit.serve.child import AppTarget, run_forked_child
+            from tornado_kit.serve.child import AppTarget, LiveOptions, run_forked_child
 
             target = AppTarget(self.config.app_spec, Path(self.config.import_root))
             folders = tuple(Path(p) for p in (self.config.import_root, self.config.project_root) if p)
@@ -236,7 +238,9 @@ class ForkServer:
             def after_ready() -> None:
                 report_imports(self.warm_w, inherited, folders)
 
-            code = run_forked_child(self.config.listen_fd, self.config.events_fd, generation, target, after_ready)
+            cfg = self.config
+            live = LiveOptions(cfg.live_socket, f"{cfg.live_session}.{generation}") if cfg.live_socket else None
+            code = run_forked_child(cfg.listen_fd, cfg.events_fd, generation, target, after_ready, live)
         except BaseException:  # noqa: BLE001 - the forked process must always reach os._exit
             traceback.print_exc()
         finally:

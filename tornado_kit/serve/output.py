@@ -20,6 +20,8 @@ def banner(config: ServeConfig, watching: str | None) -> None:
     status(f"tkit {__version__} dev server: {config.app_spec}")
     status(f"  Listening on {url}")
     status(f"  {watching}" if watching else "  Reload off (--no-reload): restart to see code changes")
+    if config.live_reload:
+        status("  Live reload on: open tabs follow your saves (--no-live-reload turns it off)")
     status("  Press Ctrl-C to stop")
     if config.public:
         warn(f"--host {config.host} makes the dev server reachable from the network, tracebacks included")
@@ -44,12 +46,27 @@ def changed_names(paths: list[Path], root: Path) -> str:
     return ", ".join(names[:3]) + more
 
 
-def reloaded(names: str, took_ms: float, pid: int, broken: bool) -> None:
-    """One line per reload: what changed, how long, which process serves now."""
+def reloaded(names: str, took_ms: float, pid: int, broken: bool, tabs: int = 0) -> None:
+    """One line per reload: what changed, how long, which process serves now, how many tabs follow."""
+    following = f"; reloading {_tabs(tabs)}" if tabs else ""
     if broken:
-        status(f"{names} changed: the app failed to load, serving the error page [pid {pid}]", fg="red")
+        status(f"{names} changed: the app failed to load, serving the error page [pid {pid}]{following}", fg="red")
     else:
-        status(f"Reloaded {names} in {took_ms:.0f} ms [pid {pid}]", fg="green")
+        status(f"Reloaded {names} in {took_ms:.0f} ms [pid {pid}]{following}", fg="green")
+
+
+def tabs_reloaded(names: str, tabs: int) -> None:
+    """A template or script changed: the open tabs reload (the app process stays)."""
+    status(f"{names} changed: reloading {_tabs(tabs)}", fg="green")
+
+
+def stylesheets_swapped(names: str, tabs: int) -> None:
+    """A stylesheet changed: the open tabs swap it in place."""
+    status(f"{names} changed: updated in place in {_tabs(tabs)}", fg="green")
+
+
+def _tabs(count: int) -> str:
+    return f"{count} tab" if count == 1 else f"{count} tabs"
 
 
 def started(took_ms: float, pid: int, broken: bool) -> None:

@@ -20,9 +20,11 @@ from pathlib import Path
 from tornado_kit.serve import output
 from tornado_kit.serve.config import ServeConfig
 from tornado_kit.serve.forkserver import ForkServerConfig
+from tornado_kit.serve.livehub import LiveHub
 from tornado_kit.serve.procs import signal_pid
 from tornado_kit.serve.protocol import Health, Message, ProcessState, Signal, encode, split_lines
 from tornado_kit.serve.watchers import (
+    Change,
     Debouncer,
     PathFilter,
     Watcher,
@@ -65,10 +67,13 @@ class Reloader:
         self.stopping = asyncio.Event()
         self.exit_code = 0
         self.buffer = b""
+        self.live = LiveHub() if config.live_reload else None
 
     async def run(self) -> int:
         """Start the fork server, the first app process and the watcher; wait for a stop signal."""
         self.loop = asyncio.get_running_loop()
+        if self.live is not None:
+            await self.live.start()
         self.forkserver = self._spawn_forkserver()
         self.loop.add_reader(self.events_r, self._on_events)
         self._watch_forkserver()
@@ -96,6 +101,8 @@ class Reloader:
             import_root=str(self.config.import_root),
             project_root=str(self.config.project_root) if self.config.project_root else None,
             package=self.config.package,
+            live_socket=self.live.path if self.live else None,
+            live_session=self.live.session if self.live else "",
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         command = [sys.executable, "-m", "tornado_kit.serve.forkserver", cfg.to_json()]
@@ -133,8 +140,9 @@ class Reloader:
 
     def _start_watcher(self) -> Watcher:
         cfg = self.config
-        path_filter = PathFilter(cfg.watch_root, cfg.watch, cfg.ignore)
+        path_filter = PathFilter(cfg.watch_root, cfg.watch, cfg.ignore, live=cfg.live_reload)
         debouncer = Debouncer(self.loop, self.on_changes)
+        self.path_filter = path_filter
         watcher, warning = start_watcher(path_filter, debouncer.add_threadsafe, cfg.poll)
         output.banner(cfg, output.watching_line(watcher.name, describe_roots(watcher, cfg.watch_root), cfg.ignore))
         if warning:
@@ -142,11 +150,27 @@ class Reloader:
         return watcher
 
     def on_changes(self, paths: list[Path], since: float) -> None:
-        """A debounced batch of changes: start a new app process; a save resets the crash backoff."""
+        """A debounced batch of changes: code -> a new app process (tabs reload once it serves); templates
+        and scripts -> tabs reload now; stylesheets -> tabs swap them in place. A save resets the backoff."""
         if self.stopping.is_set():
             return
-        self.backoff = 0.25
-        self.request_app_process(Pending(paths, since))
+        kinds = {path: self.path_filter.classify(path) for path in paths}
+        if self.live is None or Change.RESTART in kinds.values() or None in kinds.values():
+            self.backoff = 0.25
+            self.request_app_process(Pending(paths, since))
+        elif Change.PAGE in kinds.values():
+            names = output.changed_names(paths, self.config.watch_root)
+            output.tabs_reloaded(names, self.live.send(Signal.RELOAD, names))
+        else:
+            for path in paths:
+                self.live.send(Signal.CSS, self._relative(path))
+            output.stylesheets_swapped(output.changed_names(paths, self.config.watch_root), self.live.tabs())
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.config.watch_root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def request_app_process(self, pending: Pending) -> None:
         """Ask the fork server for a new generation; processes still starting are now stale."""
@@ -209,7 +233,8 @@ class Reloader:
         pending = self.pending.pop(generation, Pending())
         if pending.paths:
             took = 1000.0 * (time.monotonic() - pending.since)
-            output.reloaded(output.changed_names(pending.paths, self.config.watch_root), took, pid, broken)
+            tabs = self.live.tabs(excluding=pid) if self.live else 0
+            output.reloaded(output.changed_names(pending.paths, self.config.watch_root), took, pid, broken, tabs)
         else:
             output.started(took_ms, pid, broken)
 
@@ -257,6 +282,8 @@ class Reloader:
         for fd in (self.events_r, self.pidfd):
             if fd is not None:
                 os.close(fd)
+        if self.live is not None:
+            await self.live.close()
         self.sock.close()
 
     async def _wait_forkserver(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import enum
 import fnmatch
 import logging
 import os
@@ -70,6 +71,17 @@ IGNORED_FILE_GLOBS = (
     "*.log",
 )
 WATCHED_NAMES = ("*.py", ".env")
+STYLESHEET_NAMES = ("*.css",)
+PAGE_NAMES = ("*.html", "*.htm", "*.jinja", "*.jinja2", "*.j2", "*.js", "*.mjs")
+
+
+class Change(enum.Enum):
+    """What a changed file asks of the dev server."""
+
+    RESTART = "restart"  # Python code or settings: a new app process, then open tabs reload
+    PAGE = "page"  # a template or a script: open tabs reload (templates are read per request)
+    STYLESHEET = "stylesheet"  # open tabs swap the stylesheet in place
+
 
 ChangeCallback = Callable[[Path], None]
 
@@ -82,6 +94,7 @@ class PathFilter:
     extra: tuple[Path, ...] = ()
     ignore_globs: tuple[str, ...] = ()
     watched_names: tuple[str, ...] = field(default=WATCHED_NAMES)
+    live: bool = False  # also report templates, scripts and stylesheets (live reload in the browser)
 
     def ignores_dir(self, directory: Path) -> bool:
         """True for folders never worth watching: VCS, caches, virtual environments, var/."""
@@ -91,12 +104,20 @@ class PathFilter:
         return self._matches_user_glob(directory)
 
     def wants(self, path: Path) -> bool:
-        """True when a change to `path` should reload the app."""
+        """True when a change to `path` should reload the app (or, with live reload, the browser)."""
+        return self.classify(path) is not None
+
+    def classify(self, path: Path) -> Change | None:
+        """What a change to `path` asks for; None when it is not watched."""
         if self._ignored(path):
-            return False
-        if any(_is_within(path, extra) for extra in self.extra):
-            return True
-        return any(fnmatch.fnmatchcase(path.name, pattern) for pattern in self.watched_names)
+            return None
+        if self.live and _matches(path, STYLESHEET_NAMES):
+            return Change.STYLESHEET
+        if self.live and _matches(path, PAGE_NAMES):
+            return Change.PAGE
+        if any(_is_within(path, extra) for extra in self.extra) or _matches(path, self.watched_names):
+            return Change.RESTART
+        return None
 
     def _ignored(self, path: Path) -> bool:
         base = self._base_for(path)
@@ -119,6 +140,10 @@ class PathFilter:
             if _is_within(path, base):
                 return base
         return None
+
+
+def _matches(path: Path, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(path.name, pattern) for pattern in patterns)
 
 
 def _is_within(path: Path, folder: Path) -> bool:
