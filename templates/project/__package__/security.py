@@ -35,6 +35,12 @@ class SecurityHeadersMixin(tornado.web.RequestHandler):
 class StaticFileHandler(SecurityHeadersMixin, tornado.web.StaticFileHandler):
     """Static files with the same security headers as pages."""
 
+    def parse_url_path(self, url_path: str) -> str:
+        """A NUL byte (`%00`) in the path is the client's fault: 400, not os.stat's ValueError as a 500."""
+        if "\x00" in url_path:
+            raise tornado.web.HTTPError(400)
+        return super().parse_url_path(url_path)
+
 
 def safe_next_url(value: str | None, default: str = "/") -> str:
     """`value` if it is a path on this site, else `default`: no scheme, no host, no tricks."""
