@@ -14,8 +14,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., DevServer]]:
     """Start dev servers for one test; every one is killed (by process group) at the end."""
     servers: list[DevServer] = []
 
-    def start(cwd: Path, *args: str) -> DevServer:
-        server = DevServer(cwd, list(args), tmp_path)
+    def start(cwd: Path, *args: str, open_files: int | None = None) -> DevServer:
+        server = DevServer(cwd, list(args), tmp_path, open_files=open_files)
         servers.append(server)
         return server
 

@@ -120,7 +120,9 @@ class Response:
 class DevServer:
     """`tkit serve` as a subprocess in its own session; stop() kills its whole process group."""
 
-    def __init__(self, cwd: Path, args: list[str], log_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, cwd: Path, args: list[str], log_dir: Path, port: int | None = None, open_files: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.log_path = log_dir / f"serve-{self.port}.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
@@ -128,7 +130,13 @@ class DevServer:
         command = [sys.executable, "-m", "tornado_kit", "serve", "--port", str(self.port), *args]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=(lambda: _limit_open_files(open_files)) if open_files else None,  # noqa: PLW1509
             )
 
     def get(self, path: str, timeout: float = 10.0) -> Response:
@@ -206,3 +214,10 @@ def plain_handler(text: str) -> str:
         "import tornado.web\n\n\nclass MainHandler(tornado.web.RequestHandler):\n"
         f"    def get(self):\n        self.write({text!r})\n"
     )
+
+
+def _limit_open_files(count: int) -> None:
+    """In the child before exec: `ulimit -n count` for the dev server and everything it starts."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
