@@ -144,7 +144,20 @@ def test_app_dir_that_is_not_a_project_exits_2(tmp_path: Path) -> None:
 def test_bad_max_body_size_in_env_exits_2(tmp_path: Path) -> None:
     code, _, stderr = run(make_project(tmp_path / "site", env="MAX_BODY_SIZE=lots\n"), tmp_path / "out")
     assert code == 2
-    assert "MAX_BODY_SIZE='lots'" in stderr
+    assert stderr == "Error: MAX_BODY_SIZE must be a positive whole number, got 'lots'\n"  # the app's own words
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"), [("SHUTDOWN_TIMEOUT=2.5", "stopwaitsecs=8"), ("MAX_BODY_SIZE=1e6", None)]
+)
+def test_numbers_follow_the_apps_rules(tmp_path: Path, line: str, expected: str | None) -> None:
+    """2.5 s is a valid shutdown timeout for the app; 1e6 bytes is not a whole number to it (nor to tkit now)."""
+    code, _, stderr = run(make_project(tmp_path / "site", env=line + "\n"), tmp_path / "out", "--workers", "1")
+    if expected is None:
+        assert code == 2 and "MAX_BODY_SIZE must be a positive whole number, got '1e6'" in stderr
+    else:
+        assert code == 0, stderr
+        assert expected in (tmp_path / "out" / "supervisor" / "mysite.conf").read_text()
 
 
 def test_existing_different_files_are_listed_and_kept_without_force(tmp_path: Path) -> None:

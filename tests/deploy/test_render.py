@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from deploy.nginxparse import Directive, parse
-from tornado_kit.deploy.appenv import AppSettings
 from tornado_kit.deploy.configs import render_deploy
 from tornado_kit.deploy.cpus import CpuCount
 from tornado_kit.deploy.options import DeployOptions
 from tornado_kit.project import Project
+from tornado_kit.settings import DeploySettings
 
 GOLDEN = Path(__file__).parent / "golden"
 PROXY_HEADERS = {
@@ -31,7 +31,7 @@ def options(root: str = "/srv/mysite", **changes: object) -> DeployOptions:
     )
     values: dict[str, object] = {
         "project": project,
-        "app": AppSettings(2_000_000, 10.0, None, ("example.com",)),
+        "app": DeploySettings(2_000_000, 10.0, None, ("example.com",)),
         "python": Path(root) / ".venv/bin/python",
         "workers": CpuCount(2, "test"),
         "base_port": 8001,
@@ -203,7 +203,7 @@ def test_supervisor_program() -> None:
 
 
 def test_supervisor_waits_longer_than_the_app_shutdown_timeout() -> None:
-    text = render_deploy(options(app=AppSettings(1, 42.5, None, ())))["supervisor/mysite.conf"]
+    text = render_deploy(options(app=DeploySettings(1, 42.5, None, ())))["supervisor/mysite.conf"]
     assert "\nstopwaitsecs=48\n" in text
 
 

@@ -1,16 +1,15 @@
-"""Everything the checks read, gathered once: the loaded app (or why it failed), the merged
-environment (real variables win over `.env`, as in the app), and the parsed deploy files."""
+"""Everything the checks read, gathered once: the loaded app (or why it failed), the project's settings
+as the app merges them (tornado_kit/settings.py: real variables win over `.env`), and the parsed deploy files."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tornado_kit.check.nginx import NginxFile, NginxSyntaxError, load_nginx
 from tornado_kit.check.supervisor import Process, SupervisorSyntaxError, load_supervisor
-from tornado_kit.dotenv import parse_env_text
+from tornado_kit.settings import SettingsError, parse_cookie_keys, parse_flag
 
 if TYPE_CHECKING:
     import tornado.web
@@ -41,38 +40,31 @@ class CheckContext:
         return dict(self.app.settings) if self.app is not None else {}
 
     def flag(self, name: str, default: bool = False) -> bool:
-        """A 0/1 environment variable, as the app reads it."""
-        value = self.env.get(name)
-        return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+        """A 0/1 setting, as the app reads it (a value the app refuses is app.E001's finding: `default`)."""
+        try:
+            return parse_flag(self.env, name) if name in self.env else default
+        except SettingsError:
+            return default
+
+    def cookie_keys(self) -> list[str]:
+        """The keys of COOKIE_SECRET as the app splits them (the whole value if the app refuses its form)."""
+        raw = self.env.get("COOKIE_SECRET", "").strip()
+        if not raw:
+            return []
+        try:
+            return list(parse_cookie_keys(raw).values())
+        except SettingsError:
+            return [raw]
 
     def secrets(self) -> list[str]:
         """Every secret value the output must never show (each key of a versioned secret too)."""
         values: list[str] = []
         for name in SECRET_NAMES:
             raw = self.env.get(name, "")
-            values += [raw] + [part.split(":", 1)[-1] for part in raw.split(",")]
+            values += [raw] + [part.split(":", 1)[-1].strip() for part in raw.split(",")]
         configured = self.settings.get("cookie_secret")
         values += [str(v) for v in configured.values()] if isinstance(configured, dict) else [str(configured or "")]
         return sorted({value for value in values if len(value) >= 4}, key=len, reverse=True)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """The `.env` values, or none when the file cannot be read (a check reports that on its own)."""
-    try:
-        return parse_env_text(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return {}
-
-
-def env_file_for(root: Path) -> Path:
-    """`ENV_FILE` if set (relative to the project root), else `root/.env`."""
-    configured = os.environ.get("ENV_FILE")
-    return (root / configured) if configured else root / ".env"
-
-
-def merged_environment(env_file: Path) -> dict[str, str]:
-    """`.env` values overridden by real environment variables."""
-    return {**read_env_file(env_file), **os.environ}
 
 
 def load_deploy_files(context: CheckContext) -> None:

@@ -13,14 +13,10 @@ from pathlib import Path
 
 from tornado_kit.appload import build_app, import_factory, resolve_app_and_project
 from tornado_kit.check.base import REGISTRY, Finding, Level
-from tornado_kit.check.context import (
-    CheckContext,
-    env_file_for,
-    load_deploy_files,
-    merged_environment,
-)
+from tornado_kit.check.context import CheckContext, load_deploy_files
 from tornado_kit.check.loading import working_directory
 from tornado_kit.errors import TkitError
+from tornado_kit.settings import env_file_path, project_values
 
 REDACTED = "********"
 # Variables taken from supervisor's environment= when loading the app for --deploy: the ones that
@@ -58,11 +54,11 @@ def load_check_modules() -> None:
 def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[CheckContext, str]:
     """The context without the app (loaded later, inside the loop) and the app spec."""
     spec, root, project = resolve_app_and_project(app_spec)
-    env_file = env_file_for(root)
+    env_file = env_file_path(root)
     context = CheckContext(
         root=root,
         project=project,
-        env=merged_environment(env_file),
+        env=project_values(root),  # a settings file that is not text stops here: one line, exit 2
         env_file=env_file if env_file.exists() else None,
         deploy_dir=(deploy_dir or root / "deploy").resolve(),
     )

@@ -16,10 +16,9 @@ FLOOR_TEXT = ".".join(map(str, SECURITY_FLOOR))
 
 def cookie_keys(context: CheckContext) -> list[str]:
     """Every cookie signing key, from COOKIE_SECRET (`2:new,1:old` too) or the app's setting."""
-    raw = context.env.get("COOKIE_SECRET", "").strip()
-    if raw:
-        items = raw.split(",") if ("," in raw or ":" in raw) else [raw]
-        return [item.split(":", 1)[-1].strip() if ":" in item else item.strip() for item in items]
+    keys = context.cookie_keys()
+    if keys:
+        return keys
     configured = context.settings.get("cookie_secret")
     if isinstance(configured, dict):
         return [str(value) for value in configured.values()]

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tornado_kit.deploy.appenv import AppSettings, load_app_settings
 from tornado_kit.deploy.cpus import CpuCount, usable_cpus
 from tornado_kit.errors import BadInput, ProjectNotFound
 from tornado_kit.project import Project, find_project, load_project
+from tornado_kit.settings import DeploySettings, load_deploy_settings
 
 HOSTNAME = re.compile(
     r"(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
@@ -56,7 +56,7 @@ class DeployOptions:
     """Everything the renderer needs, already valid."""
 
     project: Project
-    app: AppSettings
+    app: DeploySettings
     python: Path
     workers: CpuCount
     base_port: int
@@ -104,7 +104,7 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
     _check_no_clash(raw.base_port, workers.count, [http_port, *([raw.https_port] if tls_cert else [])], hosts)
     options = DeployOptions(
         project=project,
-        app=load_app_settings(project.env_file),
+        app=load_deploy_settings(project.root),
         python=_python(raw.python, project),
         workers=workers,
         base_port=raw.base_port,
