@@ -11,7 +11,8 @@ Reusable by other test modules (e.g. the Redis scale-out tests):
 
 `Deployment.start` renders the project's configs with `tkit deploy-config` (as a user would, with
 `--listen 127.0.0.1:PORT`, `--base-port`, `--log-dir` and `--user` set to the current user, so no
-privileges are dropped when the tests run as root), then starts supervisord (`-c` a temp config that
+privileges are dropped; as root, which deploy-config refuses, a stand-in whose `user=` line is dropped),
+then starts supervisord (`-c` a temp config that
 includes the rendered program file; supervisorctl talks to it over a unix socket in a short temp dir)
 and nginx (`-p prefix -c main.conf`, a wrapper config that includes the rendered server file unchanged).
 Every process is started in its own session and stopped by pid or process group, never by name.
@@ -248,6 +249,9 @@ class Deployment:
             supervisor.stop()
 
 
+TEST_USER_STANDIN = "nobody"
+
+
 def render_configs(
     project: Path, out: Path, workers: int, base_port: int, listen_port: int, log_dir: Path, extra: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
@@ -271,7 +275,7 @@ def render_configs(
         "--server-name",
         "127.0.0.1,localhost",
         "--user",
-        getpass.getuser(),
+        TEST_USER_STANDIN if getpass.getuser() == "root" else getpass.getuser(),
         "--log-dir",
         str(log_dir),
         "--force",
@@ -280,4 +284,15 @@ def render_configs(
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"tkit deploy-config failed: {result.stderr}")
+    if getpass.getuser() == "root":
+        run_as_root_in_tests(out)
     return result
+
+
+def run_as_root_in_tests(out: Path) -> None:
+    """deploy-config refuses `--user root`; tests that run as root (CI does) render for a stand-in user and
+    then drop its `user=` line, so the test's own supervisord keeps its workers as root, able to read tmp."""
+    for path in (out / "supervisor").glob("*.conf"):
+        text = path.read_text()
+        assert f"\nuser={TEST_USER_STANDIN}\n" in text, path
+        path.write_text(text.replace(f"\nuser={TEST_USER_STANDIN}\n", "\n"))

@@ -73,6 +73,17 @@ def test_static_files_are_served_by_nginx_with_cache_headers(deployment: Deploym
     assert headers.get("content-encoding") == "gzip" and len(body) < len(css)
 
 
+def test_static_files_carry_the_security_headers_that_make_sense_for_them(deployment: Deployment) -> None:
+    for path, expected in (("/static/site.css", 200), ("/static/missing.svg", 404)):
+        status, headers, _ = get(deployment, path)
+        assert status == expected
+        assert headers["x-content-type-options"] == "nosniff", headers
+        assert (
+            "sandbox" in headers["content-security-policy"] and "script-src" not in headers["content-security-policy"]
+        )
+        assert headers["referrer-policy"] == "same-origin"
+
+
 def test_dotfiles_and_traversal_are_refused(deployment: Deployment) -> None:
     assert get(deployment, "/static/.hidden")[0] == 403
     assert get(deployment, "/.env")[0] == 403

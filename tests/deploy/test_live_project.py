@@ -102,6 +102,8 @@ def test_static_file_served_by_nginx_with_cache_headers(deployment: Deployment) 
     assert body == (deployment.project / "mysite" / "static" / "style.css").read_text()
     assert headers["cache-control"] == "max-age=31536000"
     assert "etag" in headers and headers["server"] == "nginx"
+    status, headers, _ = Browser(deployment.url).request("/static/favicon.svg")
+    assert status == 200 and headers["x-content-type-options"] == "nosniff"  # nginx's, the app's never run here
 
 
 def test_sign_up_and_log_in_with_the_xsrf_token(deployment: Deployment, user: str) -> None:

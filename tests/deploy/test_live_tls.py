@@ -35,11 +35,11 @@ def tls_socket(port: int, server_name: str) -> ssl.SSLSocket:
     return context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname=server_name)
 
 
-def https_get(port: int, host: str = "localhost") -> tuple[int, dict[str, str], bytes]:
+def https_get(port: int, host: str = "localhost", path: str = "/") -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30)
     connection.sock = tls_socket(port, host)
     try:
-        connection.request("GET", "/", headers={"Host": f"{host}:{port}", "X-Scheme": "http"})
+        connection.request("GET", path, headers={"Host": f"{host}:{port}", "X-Scheme": "http"})
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
@@ -64,6 +64,14 @@ def test_https_reaches_the_app_which_knows_it_runs_behind_https(deployment: tupl
     assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
     assert seen["protocol"] == "https"  # X-Scheme from nginx, not the client's "http"
     assert seen["https_env"] == "1"  # supervisor runs the workers with HTTPS=1: Secure cookies
+
+
+def test_static_files_keep_hsts_next_to_their_own_headers(deployment: tuple[Deployment, int]) -> None:
+    _, https_port = deployment
+    status, headers, _ = https_get(https_port, path="/static/site.css")
+    assert status == 200
+    assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"  # not dropped by add_header
+    assert headers["x-content-type-options"] == "nosniff"
 
 
 def test_unknown_names_get_no_certificate(deployment: tuple[Deployment, int]) -> None:
