@@ -163,3 +163,20 @@ def test_websocket_on_a_project_without_the_chat(tmp_path: Path, monkeypatch: py
     assert "SessionMixin" not in source
     assert tkit("destroy", "websocket", "ticker")[0] == 0
     assert "websocket-paths = []" in (root / "pyproject.toml").read_text()
+
+
+def test_resource_needs_the_data_layer(project: Path) -> None:
+    (project / "mysite/tables.py").unlink(missing_ok=True)
+    before = take_snapshot(project)
+    code, output = tkit("g", "resource", "book", "title:str(200)")
+    assert code == 1
+    assert "tables.py and migrations/versions/" in output
+    assert take_snapshot(project) == before
+
+
+def test_resource_fields_are_checked_before_anything_else(project: Path) -> None:
+    before = take_snapshot(project)
+    code, output = tkit("g", "resource", "book", "title:string")
+    assert code == 2
+    assert "unknown type 'string'" in output
+    assert take_snapshot(project) == before

@@ -44,11 +44,17 @@ def read_features(project: Project) -> Features:
 
 @dataclass(frozen=True)
 class Edit:
-    """A change to an existing file other than the URL map: `old` became `new`, giving `content`."""
+    """A change to an existing file other than the URL map: `old` (once) becomes `new`; an empty `old` appends."""
 
+    path: str  # relative to the project root
     new: str
     old: str
-    content: str
+
+    def apply(self, text: str) -> str:
+        """`text` with the edit made."""
+        if not self.old:
+            return (text if text.endswith("\n") else text + "\n") + self.new
+        return text.replace(self.old, self.new, 1)
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Generation:
     files: list[RenderedFile]
     imports: list[str]
     routes: list[str]
-    edits: dict[str, Edit] = field(default_factory=dict)  # path relative to the root -> its edit
+    edits: list[Edit] = field(default_factory=list)  # applied in order
     migration: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -74,18 +80,32 @@ def render_generator(kind: str, context: dict[str, Any]) -> list[RenderedFile]:
     skeleton = templates_root() / "generate" / kind
     files = read_skeleton(skeleton)
     env = skeleton_environment(files, cache_writable=False)
+    env.filters["py"] = py_literal
     rendered = []
     for path, mode, content in files:
         if path.endswith(".jinja"):
             content = render_template(env, path, context).encode("utf-8")
-        rendered.append(RenderedFile(_output_path(path, context["package"], context["n"]), content, mode))
+        target = _output_path(path, context["package"], context["n"], context.get("revision"))
+        rendered.append(RenderedFile(target, content, mode))
     return rendered
 
 
-def _output_path(path: str, package: str, n: GeneratedName) -> PurePosixPath:
+def py_literal(value: Any) -> str:
+    """A Python literal written as the project writes them (double-quoted strings)."""
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(py_literal(item) for item in value) + "]"
+    return repr(value)
+
+
+def _output_path(path: str, package: str, n: GeneratedName, context_revision: str | None) -> PurePosixPath:
     parts = []
     for part in PurePosixPath(path).parts:
         part = package if part == "__package__" else part
+        part = part.replace("__revision__", str(context_revision)) if context_revision else part
         parts.append(part.replace("__name__", n.singular).replace("__plural__", n.plural))
     result = PurePosixPath(*parts)
     return result.with_suffix("") if result.suffix == ".jinja" else result
@@ -117,6 +137,7 @@ def generate_websocket(
         "n": n,
         "login": login,
         "has_rate_limiter": features.chat,
+        "services": features.services,
         "socket_path": socket_path,
     }
     page, socket = f"{n.class_name}PageHandler", f"{n.class_name}SocketHandler"
@@ -140,7 +161,7 @@ def _add_websocket_prefix(project: Project, generation: Generation) -> None:
             f'pyproject.toml: set `websocket-paths = ["{DEFAULT_WEBSOCKET_PREFIX}"]` in [tool.tkit] first,'
             " so that deploy-config proxies the new WebSocket"
         )
-    generation.edits["pyproject.toml"] = Edit(new, old, text.replace(old, new))
+    generation.edits.append(Edit("pyproject.toml", new, old))
     generation.notes.append(
         "this project was made without the chat: its make_app() sets no websocket_ping_interval, so add"
         ' "websocket_ping_interval": 20 to tornado_settings() to drop dead peers'

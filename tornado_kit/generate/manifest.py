@@ -22,7 +22,7 @@ class Entry:
     files: dict[str, str]  # path relative to the project root -> sha256 of what was written
     imports: list[str]  # lines added to the URL map
     routes: list[str]  # url(...) expressions added to the URL map
-    insertions: dict[str, list[str]] = field(default_factory=dict)  # path -> [text added, text it replaced]
+    edits: list[list[str]] = field(default_factory=list)  # [path, text added, text it replaced], in order
     migration: str | None = None  # a migration that may have run is never deleted
 
 

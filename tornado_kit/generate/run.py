@@ -58,13 +58,15 @@ def generate(
     _check_clashes(kind, project, n, url_map, generation)
     new_urls = add_to_url_map(urls_source, generation.imports, generation.routes)
     changed = {str(urls_path): (urls_source, new_urls)}
-    for path, edit in generation.edits.items():
-        changed[path] = ((project.root / path).read_text(encoding="utf-8"), edit.content)
+    for edit in generation.edits:
+        before = changed[edit.path][1] if edit.path in changed else (project.root / edit.path).read_text("utf-8")
+        original = changed[edit.path][0] if edit.path in changed else before
+        changed[edit.path] = (original, edit.apply(before))
     entry = manifest.Entry(
         files={str(f.path): manifest.digest(f.content) for f in generation.files},
         imports=generation.imports,
         routes=generation.routes,
-        insertions={path: [edit.new, edit.old] for path, edit in generation.edits.items()},
+        edits=[[edit.path, edit.new, edit.old] for edit in generation.edits],
         migration=generation.migration,
     )
     entries = manifest.load(project.root)
@@ -92,7 +94,11 @@ def _build(
 
     if kind == "page":
         return generators.generate_page(project, features, n, url_map, public=public)
-    return generators.generate_websocket(project, features, n, url_map, public=public)
+    if kind == "websocket":
+        return generators.generate_websocket(project, features, n, url_map, public=public)
+    from tornado_kit.generate.resource import generate_resource
+
+    return generate_resource(project, features, n, url_map, fields=fields, public=public)
 
 
 def _check_clashes(
@@ -171,13 +177,13 @@ def destroy(kind: Kind, name: str, *, start: Path | None = None, dry_run: bool =
         raise BadInput(f"no {kind} {name!r} was generated in this project (see {manifest.MANIFEST})")
     outcome = Outcome(project.root)
     for path, digest in sorted(entry.files.items()):
-        _destroy_file(outcome, path, digest, entry.migration)
+        _destroy_file(outcome, path, digest, entry.migration, project.package)
     urls_path = f"{project.package}/urls.py"
     source = (project.root / urls_path).read_text(encoding="utf-8")
     new_source, missing = remove_from_url_map(source, entry.imports, entry.routes)
     outcome.kept += [f"{urls_path}: not found, so left alone: {line}" for line in missing]
     changed = {urls_path: (source, new_source)} if new_source != source else {}
-    for path, (added, original) in entry.insertions.items():
+    for path, added, original in reversed(entry.edits):
         _take_out(project.root, path, added, original, changed, outcome)
     _add_changes(outcome, changed)
     if entries:
@@ -187,12 +193,12 @@ def destroy(kind: Kind, name: str, *, start: Path | None = None, dry_run: bool =
     return _finish(outcome, dry_run)
 
 
-def _destroy_file(outcome: Outcome, path: str, digest: str, migration: str | None) -> None:
+def _destroy_file(outcome: Outcome, path: str, digest: str, migration: str | None, package: str) -> None:
     target = outcome.root / path
     if path == migration:
         outcome.kept.append(
             f"{path}: kept, the migration may have run; if it did, add one that undoes it"
-            f" (python -m <package> makemigrations), else delete the file"
+            f' (python -m {package} makemigrations "drop ..."), else delete the file'
         )
     elif not target.is_file():
         outcome.notes.append(f"{path} was already removed")
@@ -202,12 +208,36 @@ def _destroy_file(outcome: Outcome, path: str, digest: str, migration: str | Non
         outcome.deleted.append(path)
 
 
+def narrowed_import(source: str, added: str, original: str) -> str:
+    """`added` (an import statement) without the names `original` lacked that `source` no longer uses."""
+    import ast
+
+    def names(statement: str) -> list[str]:
+        node = ast.parse(statement).body[0]
+        return [alias.name for alias in node.names] if isinstance(node, ast.ImportFrom) else []
+
+    used = {node.id for node in ast.walk(ast.parse(source.replace(added, ""))) if isinstance(node, ast.Name)}
+    keep = [name for name in names(added) if name in names(original) or name in used]
+    return original if set(keep) == set(names(original)) else added.replace(added, _same_style(added, keep))
+
+
+def _same_style(statement: str, names: list[str]) -> str:
+    module = statement.split(" import ")[0]
+    line = f"{module} import {', '.join(names)}\n"
+    return line if len(line) <= 121 else f"{module} import (\n" + "".join(f"    {name},\n" for name in names) + ")\n"
+
+
 def _take_out(
     root: Path, path: str, added: str, original: str, changed: dict[str, tuple[str, str]], outcome: Outcome
 ) -> None:
-    """Put back what an edit replaced, if the text it added is still there exactly once."""
+    """Put back what an edit replaced, if the text it added is still there exactly once. An import it widened
+    loses only the names it added that nothing uses any more (a later generator may use the others)."""
     current = changed[path][1] if path in changed else (root / path).read_text(encoding="utf-8")
-    if current.count(added) != 1:
+    if added.startswith("from ") and original.startswith("from ") and added in current:
+        first = changed[path][0] if path in changed else current
+        changed[path] = (first, current.replace(added, narrowed_import(current, added, original), 1))
+        return
+    if current.count(added) < 1 or (not original and current.count(added) != 1):
         outcome.kept.append(f"{path}: changed since, so left alone; take out by hand: {added.strip()}")
         return
     first = changed[path][0] if path in changed else current
