@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tornado_kit.appload import build_app, import_factory, resolve_app_and_project
+from tornado_kit.appload import AppLoadError, find_app, load_app, working_directory
 from tornado_kit.check.base import REGISTRY, Finding, Level
 from tornado_kit.check.context import CheckContext, load_deploy_files
-from tornado_kit.check.loading import working_directory
 from tornado_kit.errors import TkitError
 from tornado_kit.settings import env_file_path, project_values
 
@@ -53,7 +52,8 @@ def load_check_modules() -> None:
 
 def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[CheckContext, str]:
     """The context without the app (loaded later, inside the loop) and the app spec."""
-    spec, root, project = resolve_app_and_project(app_spec)
+    target = find_app(app_spec)
+    spec, root, project = target.spec, target.folder, target.project
     env_file = env_file_path(root)
     context = CheckContext(
         root=root,
@@ -86,9 +86,9 @@ def production_environment(context: CheckContext) -> Iterator[None]:
 def load_app_into(context: CheckContext, spec: str) -> None:
     """Build the app; a failure to load becomes the app.E001 finding, never a traceback."""
     try:
-        context.app = build_app(import_factory(spec, context.root))
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 -- any failure of user code is a finding, not a crash
-        context.load_error = f"{type(exc).__name__}: {exc}".strip()
+        context.app = load_app(spec, context.root)
+    except AppLoadError as exc:
+        context.load_error = exc.reason
 
 
 def run_checks(app_spec: str | None, deploy: bool, deploy_dir: Path | None = None) -> Report:

@@ -30,10 +30,10 @@ def routes(app_spec: str | None, as_json: bool) -> None:
       tkit routes --json | python -m json.tool
       tkit routes --app mysite.app:make_app
     """
-    from tornado_kit.check.loading import load_app_in_loop
+    from tornado_kit.appload import find_app, load_app_in_loop
     from tornado_kit.routes import find_route_problems, list_routes
 
-    rows = load_app_in_loop(app_spec, list_routes)
+    rows = load_app_in_loop(find_app(app_spec), list_routes)
     problems = find_route_problems(rows)
     if as_json:
         import json  # here, not at module level: `tkit --help` need not pay for it
