@@ -26,7 +26,7 @@ import tornado.httputil
 import tornado.web
 from tornado.httpserver import HTTPServer
 
-from tornado_kit.appload import build_app, import_factory
+from tornado_kit import appload
 from tornado_kit.console import style
 from tornado_kit.serve.accept import DevHTTPServer
 from tornado_kit.serve.livechild import LiveChannel, live_app, route_live_reload, timing_transform
@@ -111,9 +111,9 @@ class AppTarget:
 def load_app(target: AppTarget) -> tuple[tornado.web.Application, str | None]:
     """Import and build the app; on any failure return the error-page app and the traceback."""
     try:
-        return build_app(import_factory(target.spec, target.root)), None
-    except BaseException as exc:  # noqa: BLE001 - a SystemExit in user code must not end the dev server either
-        trace = user_traceback(exc)
+        return appload.load_app(target.spec, target.root), None
+    except appload.AppLoadError as exc:  # a SystemExit in user code too: it must not end the dev server
+        trace = user_traceback(exc.__cause__ or exc)
         return error_page_app(trace), trace
 
 

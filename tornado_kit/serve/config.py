@@ -61,17 +61,16 @@ def make_config(
     live_reload: bool = True,
 ) -> ServeConfig:
     """Find the app: `--app module:factory` (imported from the cwd) or the project's `[tool.tkit] app`."""
-    from tornado_kit.appload import resolve_app_and_project
+    from tornado_kit.appload import find_app
 
-    spec, import_root, project = resolve_app_and_project(app, cwd)
-    root = project.root if project else import_root
+    target = find_app(app, cwd)
     return ServeConfig(
-        app_spec=spec,
-        import_root=import_root,
-        watch_root=root,
-        workdir=cwd.resolve() if app else root,
-        project_root=project.root if project else None,
-        package=project.package if project else None,
+        app_spec=target.spec,
+        import_root=target.folder,
+        watch_root=target.project_root or target.folder,
+        workdir=target.folder,
+        project_root=target.project_root,
+        package=target.project.package if target.project else None,
         host=host,
         port=port,
         reload=reload,
