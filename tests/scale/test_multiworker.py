@@ -132,6 +132,26 @@ def test_chat_survives_a_redis_restart(cluster: Cluster) -> None:
     assert cluster.deployment.supervisor.worker_pids() == pids, "a worker crashed or restarted"
 
 
+def test_a_logout_while_redis_is_down_closes_the_socket_once_it_is_back(cluster: Cluster) -> None:
+    first, second = cluster.workers
+
+    async def scenario() -> None:
+        dave = await signed_up(first, "dave")
+        socket = await dave.open_chat(first)
+        try:
+            cluster.redis.stop()
+            await socket.receive("status", connected=False)
+            assert await dave.signed_in(second)  # (and the page gives the client its XSRF cookie)
+            await dave.log_out(second)  # its "session-ended" event cannot reach the first worker now
+            cluster.redis.start()
+            await socket.receive("status", connected=True, timeout=30)
+            assert await socket.closed() == 4001  # the first worker looked the session up again
+        finally:
+            socket.close()
+
+    asyncio.run(scenario())
+
+
 async def restart_redis(redis: RedisServer, *sockets: ChatSocket) -> None:
     """Kill Redis: users are told and a message fails visibly; start it again: users are told."""
     redis.stop()

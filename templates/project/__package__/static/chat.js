@@ -11,6 +11,7 @@
   const input = document.getElementById("chat-input");
   const status = document.getElementById("chat-status");
   const SESSION_ENDED = 4001;
+  const TOO_MANY_SOCKETS = 4029; // the server's cap on chat sockets per session or account
   const MAX_DELAY_MS = 30000;
   let socket = null;
   let attempt = 0;
@@ -93,6 +94,9 @@
       if (event.code === SESSION_ENDED) {
         stopped = true;
         showStatus("Your session has ended. Sign in again to chat.", "ended");
+      } else if (event.code === TOO_MANY_SOCKETS) {
+        stopped = true;
+        showStatus("The chat is open in too many windows. Close one, then reload this page.", "ended");
       } else if (!stopped) {
         reconnectLater();
       }
