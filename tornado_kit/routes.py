@@ -1,7 +1,7 @@
 """Route introspection: the URL map Tornado keeps inside an Application, as plain rows.
 
-Used by `tkit routes` (a table or JSON) and by `tkit check` (shadowed routes, duplicate names).
-Tornado is imported inside the functions, so importing this module stays cheap.
+Used by `tkit routes` (a table or JSON) and by `tkit check` (shadowed routes, duplicate names), which
+import it only once they load an app (it imports Tornado).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import itertools
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import tornado.routing
-    import tornado.web
+import tornado.routing
+import tornado.web
+import tornado.websocket
 
 # Values tried for a pattern's groups when building sample paths that the pattern itself matches.
 SAMPLE_ARGUMENTS = ("1", "42", "abc", "a-b_c", "2024-01-31", "x.y", "A1b2", "a/b")
@@ -83,9 +83,6 @@ def list_routes(app: tornado.web.Application) -> list[Route]:
 
 def iter_rules(router: tornado.routing.RuleRouter, host: str) -> Iterator[tuple[tornado.routing.Rule, str]]:
     """Yield (rule, host pattern) for every rule whose target is a RequestHandler class, recursively."""
-    import tornado.routing
-    import tornado.web
-
     for rule in router.rules:
         target, matcher = rule.target, rule.matcher
         if isinstance(target, tornado.routing.RuleRouter):
@@ -99,15 +96,11 @@ def iter_rules(router: tornado.routing.RuleRouter, host: str) -> Iterator[tuple[
 
 def is_handler_class(target: Any) -> bool:
     """True for a RequestHandler subclass (a rule target may also be a router or a callable)."""
-    import tornado.web
-
     return isinstance(target, type) and issubclass(target, tornado.web.RequestHandler)
 
 
 def describe_rule(rule: tornado.routing.Rule, host: str, xsrf_on: bool) -> Route:
     """Turn one rule into a Route row."""
-    import tornado.websocket
-
     handler = rule.target
     matcher: Any = rule.matcher  # a PathMatches (iter_rules yields only those)
     methods = implemented_methods(handler)
@@ -135,8 +128,6 @@ def pattern_text(pattern: str) -> str:
 
 def implemented_methods(handler: type[tornado.web.RequestHandler]) -> tuple[str, ...]:
     """The HTTP methods the class really implements (the rest answer 405)."""
-    import tornado.web
-
     unimplemented = tornado.web.RequestHandler._unimplemented_method
     return tuple(
         method
@@ -212,7 +203,6 @@ def calls_super_prepare(tree: ast.AST) -> bool:
 
 def authenticated_code() -> Any:
     """The code object of the wrapper that tornado.web.authenticated returns."""
-    import tornado.web
 
     def probe(self: Any) -> None:
         """A method to decorate."""
@@ -222,8 +212,6 @@ def authenticated_code() -> Any:
 
 def overrides_xsrf_check(handler: type[tornado.web.RequestHandler]) -> bool:
     """True when the class replaces check_xsrf_cookie (usually to skip it)."""
-    import tornado.web
-
     return handler.check_xsrf_cookie is not tornado.web.RequestHandler.check_xsrf_cookie
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = "goodapp"
 
 APP = '''\
-"""A tiny app that follows the contract: settings from .env, xsrf, cookie flags, limits."""
+"""A tiny app that follows the generated project's rules: settings from .env, xsrf, cookie flags, limits."""
 from __future__ import annotations
 
 import os

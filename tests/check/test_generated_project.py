@@ -1,5 +1,5 @@
 """End to end: a freshly generated project with the files `tkit deploy-config` renders passes
-`tkit check --deploy`, and `tkit routes` lists every route of the contract's URL map with flags
+`tkit check --deploy`, and `tkit routes` lists every route of the generated URL map with flags
 that match what the running app really does (anonymous requests to a real server)."""
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def test_deploy_checks_pass_with_tls(generated_project: Path, tmp_path: Path) ->
     assert project_secret(generated_project) not in result.stdout + result.stderr
 
 
-def test_routes_cover_the_contract_url_map(routes: dict[str, dict[str, Any]]) -> None:
+def test_routes_cover_the_generated_url_map(routes: dict[str, dict[str, Any]]) -> None:
     for pattern in ("/", "/signup", "/login", "/logout", "/notes", "/api/notes", "/chat", "/ws/chat"):
         assert pattern in routes, f"{pattern} missing from {sorted(routes)}"
     note = next(row for pattern, row in routes.items() if pattern.startswith("/api/notes/("))

@@ -1,5 +1,5 @@
 """Two workers of a generated project under real supervisord and nginx (configs from `tkit deploy-config`),
-fanning chat out through a real redis-server: what issue 6 promises, checked end to end."""
+fanning chat out through a real redis-server: chat reaches users on every worker, checked end to end."""
 
 from __future__ import annotations
 

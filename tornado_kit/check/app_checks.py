@@ -8,8 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import tornado.httputil
+import tornado.template
+import tornado.websocket
+
 from tornado_kit.check.base import Level, register
 from tornado_kit.check.context import CheckContext
+from tornado_kit.routes import find_route_problems, iter_rules, list_routes
 
 POST_FORM = re.compile(r"<form\b(?P<attrs>[^>]*)>(?P<body>.*?)</form\s*>", re.IGNORECASE | re.DOTALL)
 POST_METHOD = re.compile(r"""method\s*=\s*["']?post""", re.IGNORECASE)
@@ -37,8 +42,6 @@ def template_files(context: CheckContext) -> list[tuple[Path, str]]:
 @register("templates.E001", Level.ERROR, "Fix the template syntax at the line shown; `{% end %}` closes every block.")
 def templates_compile(context: CheckContext) -> Iterator[str]:
     """Every template compiles (with its {% extends %} and {% include %} chain)."""
-    import tornado.template
-
     loaders: dict[Path, Any] = {}
     for root, name in template_files(context):
         loader = loaders.setdefault(root, tornado.template.Loader(str(root)))
@@ -80,10 +83,6 @@ def websocket_checks_origin(context: CheckContext) -> Iterator[str]:
 
 def websocket_handlers(context: CheckContext) -> list[type[Any]]:
     """The distinct WebSocketHandler classes the app routes to."""
-    import tornado.websocket
-
-    from tornado_kit.routes import iter_rules
-
     if context.app is None:
         return []
     handlers = [rule.target for rule, _ in iter_rules(context.app.default_router, "*")]
@@ -93,8 +92,6 @@ def websocket_handlers(context: CheckContext) -> list[type[Any]]:
 
 def probe_instance(context: CheckContext, handler: type[Any]) -> Any:
     """A handler object with just an application and a cross-origin request, without __init__."""
-    import tornado.httputil
-
     instance = object.__new__(handler)
     instance.application = context.app
     headers = tornado.httputil.HTTPHeaders({"Host": "localhost:8000", "Origin": FOREIGN_ORIGIN})
@@ -104,8 +101,6 @@ def probe_instance(context: CheckContext, handler: type[Any]) -> Any:
 
 def route_problems(context: CheckContext, kind: str) -> Iterator[str]:
     """Messages for the route problems of one kind."""
-    from tornado_kit.routes import find_route_problems, list_routes
-
     if context.app is None:
         return
     for problem in find_route_problems(list_routes(context.app)):

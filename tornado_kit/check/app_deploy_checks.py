@@ -108,7 +108,7 @@ def websocket_pings(context: CheckContext) -> Iterator[str]:
 @register(
     "deploy.E001",
     Level.ERROR,
-    "Keep max_body_size in app.settings and pass it to HTTPServer (the contract's make_app does).",
+    "Keep max_body_size in app.settings and pass it to HTTPServer (a generated project's make_app does).",
     deploy=True,
 )
 def body_size_set(context: CheckContext) -> Iterator[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from tornado_kit.appload import AppLoadError, find_app, load_app, working_directory
 from tornado_kit.check.base import REGISTRY, Finding, Level
 from tornado_kit.check.context import CheckContext, load_deploy_files
+from tornado_kit.console import style
 from tornado_kit.errors import TkitError
 from tornado_kit.settings import env_file_path, project_values
 
@@ -129,8 +130,6 @@ def report_json(report: Report) -> str:
 
 def report_text(report: Report, styled: bool = False) -> str:
     """Findings grouped by level, errors first, each with its hint."""
-    from tornado_kit.console import style
-
     lines = [summary_line(report)]
     colours = {Level.ERROR: "red", Level.WARNING: "yellow", Level.INFO: "cyan"}
     for level in sorted(Level, reverse=True):

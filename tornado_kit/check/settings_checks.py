@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 
+import tornado
+
+from tornado_kit.check.app_checks import template_files
 from tornado_kit.check.base import Level, register
 from tornado_kit.check.context import CheckContext
 
@@ -147,8 +150,6 @@ def autoescape_on(context: CheckContext) -> Iterator[str]:
     """Without autoescaping every template variable is an XSS hole."""
     if context.app is not None and "autoescape" in context.settings and context.settings["autoescape"] is None:
         yield "the `autoescape` setting is None: templates do not escape output"
-    from tornado_kit.check.app_checks import template_files
-
     for root, name in template_files(context):
         if "{% autoescape None %}" in (root / name).read_text(encoding="utf-8", errors="replace").replace("  ", " "):
             yield f"template {name} turns autoescape off"
@@ -157,7 +158,5 @@ def autoescape_on(context: CheckContext) -> Iterator[str]:
 @register("security.E011", Level.ERROR, f"pip install -U 'tornado>={FLOOR_TEXT}'", deploy=True)
 def tornado_recent(context: CheckContext) -> Iterator[str]:
     """Older Tornado releases have known security holes (fixed in 6.5.x) and no cross_origin_protection."""
-    import tornado
-
     if tuple(tornado.version_info[:3]) < SECURITY_FLOOR:
         yield f"installed Tornado {tornado.version} is below the security floor {FLOOR_TEXT}"

@@ -47,6 +47,6 @@ PathType = click.Path(path_type=Path)
 @click.option("--force", is_flag=True, help="Overwrite files in --out that differ.")
 def deploy_config(force: bool, dry_run: bool, **given: object) -> None:
     """Write nginx and supervisor configs (and their install steps) for this project."""
-    from tornado_kit.deploy.run import deploy_config as run
+    from tornado_kit.deploy.run import deploy_config as run  # imports Jinja2 (measured 0.4 s): not for --help
 
     run(given, force=force, dry_run=dry_run)

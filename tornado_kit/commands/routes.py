@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tornado_kit.console import warn
+
 if TYPE_CHECKING:
     from tornado_kit.routes import Route
 
@@ -30,6 +32,7 @@ def routes(app_spec: str | None, as_json: bool) -> None:
       tkit routes --json | python -m json.tool
       tkit routes --app mysite.app:make_app
     """
+    # Loading the app imports Tornado and asyncio (measured 0.3 s or more): only here, not for `tkit --help`.
     from tornado_kit.appload import find_app, load_app_in_loop
     from tornado_kit.routes import find_route_problems, list_routes
 
@@ -45,8 +48,6 @@ def routes(app_spec: str | None, as_json: bool) -> None:
         click.echo(json.dumps(payload, indent=2))
     else:
         click.echo(render_table(rows))
-    from tornado_kit.console import warn
-
     for problem in problems:
         warn(problem.message)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+import unicodedata
 from typing import NamedTuple
 
 from tornado_kit.errors import BadInput
@@ -112,8 +113,6 @@ def _package_reason(package: str) -> str | None:
 
 def suggest_name(name: str) -> str:
     """A valid name close to `name`: ASCII-folded, lower case, with a `my_` prefix when needed."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     stem = folded.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     cleaned = re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_")
