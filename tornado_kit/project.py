@@ -15,21 +15,20 @@ The project does not have to be installed: its root goes on sys.path when the ap
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tornado_kit.errors import ProjectNotFound
 
 
-@dataclass(frozen=True)
-class Project:
-    """A tkit project on disk."""
+class Project(NamedTuple):
+    """A tkit project on disk (a NamedTuple: `tkit generate` runs without importing dataclasses, ~20 ms)."""
 
     root: Path
     name: str
     package: str
     app: str
-    websocket_paths: tuple[str, ...] = field(default=())
+    websocket_paths: tuple[str, ...] = ()
     static_dir: Path | None = None
     static_url: str = "/static/"
 

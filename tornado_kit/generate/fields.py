@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tornado_kit.errors import BadInput
 
@@ -25,8 +25,7 @@ COLUMN_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One column of a generated resource."""
 
     name: str

@@ -6,9 +6,8 @@ through. In paths, `__package__` becomes the package, `__name__` the name and `_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from tornado_kit.errors import BadInput
 from tornado_kit.generate.names import GeneratedName
@@ -21,8 +20,7 @@ from tornado_kit.templates import templates_root
 DEFAULT_WEBSOCKET_PREFIX = "/ws/"
 
 
-@dataclass(frozen=True)
-class Features:
+class Features(NamedTuple):
     """What the project was made with, read from its files (a project can outgrow its `tkit new` options)."""
 
     auth: bool  # accounts and sessions (accounts.py)
@@ -42,8 +40,7 @@ def read_features(project: Project) -> Features:
     )
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """A change to an existing file other than the URL map: `old` (once) becomes `new`; an empty `old` appends."""
 
     path: str  # relative to the project root
@@ -57,16 +54,16 @@ class Edit:
         return text.replace(self.old, self.new, 1)
 
 
-@dataclass
 class Generation:
     """Everything one generator run adds to the project."""
 
-    files: list[RenderedFile]
-    imports: list[str]
-    routes: list[str]
-    edits: list[Edit] = field(default_factory=list)  # applied in order
-    migration: str | None = None
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, files: list[RenderedFile], imports: list[str], routes: list[str]) -> None:
+        self.files = files
+        self.imports = imports
+        self.routes = routes
+        self.edits: list[Edit] = []  # applied in order
+        self.migration: str | None = None
+        self.notes: list[str] = []
 
 
 def route(path: str, handler: str, name: str, url_map: UrlMap) -> str:
@@ -79,12 +76,13 @@ def render_generator(kind: str, context: dict[str, Any]) -> list[RenderedFile]:
     """Render templates/generate/<kind>/ with `context` (which has `package` and `n`, the GeneratedName)."""
     skeleton = templates_root() / "generate" / kind
     files = read_skeleton(skeleton)
-    env = skeleton_environment(files, cache_writable=False)
+    # Named generate/<kind>/...: compiled templates are cached by name, and the kinds share relative paths.
+    env = skeleton_environment([(f"generate/{kind}/{path}", mode, content) for path, mode, content in files])
     env.filters["py"] = py_literal
     rendered = []
     for path, mode, content in files:
         if path.endswith(".jinja"):
-            content = render_template(env, path, context).encode("utf-8")
+            content = render_template(env, f"generate/{kind}/{path}", context).encode("utf-8")
         target = _output_path(path, context["package"], context["n"], context.get("revision"))
         rendered.append(RenderedFile(target, content, mode))
     return rendered

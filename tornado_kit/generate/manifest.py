@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from tornado_kit.errors import TkitError
 
@@ -15,14 +14,13 @@ MANIFEST = PurePosixPath(".tkit/generated.json")
 VERSION = 1
 
 
-@dataclass
-class Entry:
+class Entry(NamedTuple):
     """One generated page, resource or websocket."""
 
     files: dict[str, str]  # path relative to the project root -> sha256 of what was written
     imports: list[str]  # lines added to the URL map
     routes: list[str]  # url(...) expressions added to the URL map
-    edits: list[list[str]] = field(default_factory=list)  # [path, text added, text it replaced], in order
+    edits: list[list[str]] = []  # noqa: RUF012 - never mutated; [path, text added, text it replaced], in order
     migration: str | None = None  # a migration that may have run is never deleted
 
 
@@ -53,5 +51,8 @@ def load(root: Path) -> dict[str, Entry]:
 
 def dump(entries: dict[str, Entry]) -> bytes:
     """The manifest file's bytes, stable (sorted) so that it diffs well in version control."""
-    data: dict[str, Any] = {"version": VERSION, "generated": {name: asdict(entries[name]) for name in sorted(entries)}}
+    data: dict[str, Any] = {
+        "version": VERSION,
+        "generated": {name: entries[name]._asdict() for name in sorted(entries)},
+    }
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -20,17 +19,17 @@ Kind = Literal["page", "resource", "websocket"]
 KINDS: tuple[Kind, ...] = ("page", "resource", "websocket")
 
 
-@dataclass
 class Outcome:
     """What a generate or destroy run did (or, with --dry-run, would do)."""
 
-    root: Path
-    actions: list[FileAction] = field(default_factory=list)  # files created or changed
-    diffs: dict[str, str] = field(default_factory=dict)  # path -> unified diff, for changed files
-    deleted: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # lines saying what was left in place and why
-    notes: list[str] = field(default_factory=list)
-    written: bool = False
+    def __init__(self, root: Path, notes: list[str] | None = None) -> None:
+        self.root = root
+        self.actions: list[FileAction] = []  # files created or changed
+        self.diffs: dict[str, str] = {}  # path -> unified diff, for changed files
+        self.deleted: list[str] = []
+        self.kept: list[str] = []  # lines saying what was left in place and why
+        self.notes: list[str] = notes or []
+        self.written = False
 
 
 def generate(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 
 from tornado_kit.errors import TkitError
 
@@ -36,15 +35,15 @@ class UrlMapShape(TkitError):
         )
 
 
-@dataclass
 class UrlMap:
     """What the URL map already holds, for the name checks, and where new routes go."""
 
-    paths: set[str] = field(default_factory=set)
-    route_names: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)  # every name imported or defined at module level
-    deps: str | None = None  # the variable holding the handlers' shared objects, when there is one
-    routes: ast.List | None = None
+    def __init__(self, names: set[str] | None = None) -> None:
+        self.paths: set[str] = set()
+        self.route_names: set[str] = set()
+        self.names: set[str] = names or set()  # every name imported or defined at module level
+        self.deps: str | None = None  # the variable holding the handlers' shared objects, when there is one
+        self.routes: ast.List | None = None
 
 
 def read_url_map(source: str) -> UrlMap:
@@ -53,7 +52,7 @@ def read_url_map(source: str) -> UrlMap:
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise UrlMapShape(f"the URL map does not parse ({exc.msg}, line {exc.lineno})") from None
-    found = UrlMap(names=_module_names(tree))
+    found = UrlMap(_module_names(tree))
     function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == FUNCTION), None)
     if function is None:
         raise UrlMapShape(f"the URL map has no module-level {FUNCTION}() function")

@@ -1,0 +1,216 @@
+"""`tkit generate` for real: a project from `tkit new` grows a page, a resource with every field type and a
+WebSocket; then its own test suite, ruff, `tkit check`, `tkit routes --json` and a headless Chromium run
+on the result; then each is destroyed and the project's suite still passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import playwright.sync_api as playwright_api
+import pytest
+from support import free_port, stop_process_group, wait_for_http
+
+pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, and a skip would hide a failure
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+PIP_CACHE = Path(os.environ.get("PIP_CACHE_DIR") or Path.home() / ".cache" / "pip")
+FIELDS = [
+    "title:str(120)",
+    "summary:text?",
+    "pages:int",
+    "rating:float?",
+    "finished:bool",
+    "published:date?",
+    "read_at:datetime?",
+]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+PASSWORD = "a long enough password 1"
+TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Grown:
+    """The project, the venv it and tkit are installed in, and whether it has the SQLAlchemy data layer."""
+
+    root: Path
+    python: Path
+    env: dict[str, str]
+    data_layer: bool
+
+    def run(self, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def tkit(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return self.run(str(self.python), "-m", "tornado_kit", *args, timeout=timeout)
+
+    def suite(self) -> None:
+        result = self.run(str(self.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", timeout=900)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        assert " passed" in result.stdout and " skipped" not in result.stdout
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Grown:
+    """`tkit new mysite`, installed with tkit into a fresh venv, then grown by the three generators."""
+    from tornado_kit.new import new_project
+
+    folder = tmp_path_factory.mktemp("grown")
+    root = folder / "mysite"
+    new_project("mysite", root)
+    home = folder / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "PIP_CACHE_DIR": str(PIP_CACHE), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("PYTHONPATH", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True, timeout=120)
+    python = folder / "venv" / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "-q", "-e", str(REPOSITORY), "-e", ".[test]"]
+    result = subprocess.run(install, cwd=root, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    grown = Grown(root, python, env, (root / "mysite" / "tables.py").is_file())
+    for args in (("page", "about"), ("websocket", "ticker"), ("resource", "book", *FIELDS)):
+        result = grown.tkit("g", *args)
+        if args[0] == "resource" and not grown.data_layer:
+            assert result.returncode == 1 and "tables.py and migrations/versions/" in result.stderr, result.stderr
+            continue
+        assert result.returncode == 0, result.stdout + result.stderr
+    return grown
+
+
+def test_the_grown_project_passes_its_suite_ruff_and_check(grown: Grown) -> None:
+    grown.suite()
+    result = grown.run(str(grown.python), "-m", "ruff", "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout[-6000:]
+    result = grown.tkit("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    if grown.data_layer:
+        result = grown.run(str(grown.python), "-m", "alembic", "check")
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_routes_has_the_new_routes_with_their_flags(grown: Grown) -> None:
+    result = grown.tkit("routes", "--json")
+    assert result.returncode == 0, result.stderr
+    routes = {route["name"]: route for route in json.loads(result.stdout)["routes"]}
+    expected = {"about": False, "ticker": False, "ticker-socket": True}
+    if grown.data_layer:
+        expected |= dict.fromkeys(
+            ("books", "new-book", "book", "edit-book", "delete-book", "api-books", "api-book"), False
+        )
+    for name, websocket in expected.items():
+        assert set(routes[name]["login_required"]) >= set(routes[name]["methods"]) - {"OPTIONS"}, routes[name]
+        assert routes[name]["websocket"] is websocket, routes[name]
+    assert routes["ticker-socket"]["pattern"] == "/ws/ticker"
+
+
+@pytest.fixture(scope="module")
+def site(grown: Grown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m mysite` on a free port with a fresh, migrated database outside the project."""
+    folder = tmp_path_factory.mktemp("site")
+    env = {
+        **grown.env,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'db.sqlite3'}",
+        "DATABASE_PATH": str(folder / "db.sqlite3"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if grown.data_layer:
+        command = [str(grown.python), "-m", "mysite", "migrate"]
+        migrate = subprocess.run(command, cwd=grown.root, env=env, capture_output=True, timeout=120, check=False)
+        assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [str(grown.python), "-m", "mysite", "--port", str(port)],
+        cwd=grown.root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process_group(server)
+        log.close()
+
+
+def test_a_browser_uses_the_generated_pages_and_socket(grown: Grown, site: str) -> None:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = chromium.new_context(base_url=site)
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            sign_up(page)
+            if grown.data_layer:
+                create_edit_list_and_delete(page)
+            page.goto("/ticker")
+            playwright_api.expect(page.locator("#ticker")).to_have_attribute("data-state", "open")
+            page.fill("#ticker-input", "hello <b>socket</b>")
+            page.press("#ticker-input", "Enter")
+            playwright_api.expect(page.locator("#ticker .socket-reply")).to_have_text("hello <b>socket</b>")
+            page.goto("/about")
+            playwright_api.expect(page.locator("h1")).to_have_text("About")
+            assert errors == [], errors
+        finally:
+            chromium.close()
+
+
+def sign_up(page: playwright_api.Page) -> None:
+    page.goto("/signup")
+    page.fill("input[name=username]", "reader")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+
+
+def create_edit_list_and_delete(page: playwright_api.Page) -> None:
+    page.goto("/books")
+    page.click("text=New book")
+    page.fill("[name=title]", "Dune <i>")
+    page.fill("[name=summary]", "Sand.")
+    page.fill("[name=pages]", "412")
+    page.fill("[name=rating]", "4.5")
+    page.check("[name=finished]")
+    page.fill("[name=published]", "1965-08-01")
+    page.fill("[name=read_at]", "2024-01-31T12:30")
+    with page.expect_navigation():
+        page.click("form.stack [type=submit]")
+    playwright_api.expect(page.locator("dl.record")).to_contain_text("Dune <i>")
+    playwright_api.expect(page.locator("dl.record")).to_contain_text("1965-08-01")
+    page.click("text=Edit")
+    page.fill("[name=pages]", "500")
+    with page.expect_navigation():
+        page.click("form.stack [type=submit]")
+    playwright_api.expect(page.locator("dl.record")).to_contain_text("500")
+    page.goto("/books")
+    playwright_api.expect(page.locator("table.records")).to_contain_text("Dune <i>")
+    page.click("text=Dune <i>")
+    with page.expect_navigation():
+        page.click("form[action$='/delete'] [type=submit]")
+    playwright_api.expect(page.locator("body")).to_contain_text("No books yet.")
+
+
+def test_destroy_each_and_the_suite_still_passes(grown: Grown) -> None:
+    kinds = [("page", "about"), ("websocket", "ticker")] + ([("resource", "book")] if grown.data_layer else [])
+    for kind, name in kinds:
+        result = grown.tkit("destroy", kind, name)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert not (grown.root / "mysite" / "handlers" / "about.py").exists()
+    assert "ticker" not in (grown.root / "mysite" / "urls.py").read_text()
+    if grown.data_layer:
+        assert "books" not in (grown.root / "mysite" / "tables.py").read_text()
+        assert "kept, the migration may have run" in result.stderr
+    grown.suite()
