@@ -1,5 +1,5 @@
-"""Helpers shared by the whole suite (and the benchmarks): loopback ports, waiting for servers, stopping
-the processes a test started, reading /proc, and whole-tree snapshots.
+"""Helpers shared by the whole suite (and the benchmarks): running the CLI, loopback ports, waiting for
+servers, stopping the processes a test started, reading /proc, and whole-tree snapshots.
 
 Harnesses tied to one area stay next to their tests: serve/devserver.py (a dev server subprocess),
 deploy/harness.py (nginx + supervisord), scale/harness.py (redis and chat clients).
@@ -14,10 +14,12 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,25 @@ TOOL_SOURCES = {
     "gixy": "the test extras (pip install -e '.[test]')",
     **{name: ".ci/run (apt-get install)" for name in ("nginx", "supervisord", "redis-server", "git", "openssl", "wrk")},
 }
+
+
+def run_tkit(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """`python -m tornado_kit ARGS` in `cwd` as a user would run it: no colour, no bytecode written into
+    the project, COOKIE_SECRET only from the project's own `.env`, plus `env`."""
+    environment = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    if "COOKIE_SECRET" not in (env or {}):
+        environment.pop("COOKIE_SECRET", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tornado_kit", *args],
+        check=False,
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:

@@ -4,16 +4,14 @@ the good project passes; the secret never appears in any output. Real `tkit` sub
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from check.baseline import PACKAGE, new_secret, write_baseline
-from support import require_tool
+from support import require_tool, run_tkit
 
 pytestmark = pytest.mark.slow
 
@@ -191,21 +189,6 @@ TOOL_MUTATIONS: dict[str, tuple[str, Mutation]] = {
         ),
     ),
 }
-
-
-def run_tkit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m tornado_kit ARGS` in `root`, as a user would run it."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("COOKIE_SECRET", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tornado_kit", *args],
-        check=False,
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def finding_ids(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import free_port, stop_process_group, wait_for_http
+from support import free_port, run_tkit, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +24,7 @@ def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in `cwd` without writing into the shared project (bytecode, the database
     make_app creates)."""
     with tempfile.TemporaryDirectory(prefix="tkit-check-db-") as scratch:
-        env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_PATH": f"{scratch}/app.sqlite3"}
-        return subprocess.run(
-            [sys.executable, "-m", "tornado_kit", *args],
-            check=False,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_tkit(cwd, *args, env={"DATABASE_PATH": f"{scratch}/app.sqlite3"}, timeout=300)
 
 
 def project_secret(root: Path) -> str:
