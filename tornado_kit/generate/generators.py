@@ -24,7 +24,8 @@ class Features(NamedTuple):
     """What the project was made with, read from its files (a project can outgrow its `tkit new` options)."""
 
     auth: bool  # accounts and sessions (accounts.py)
-    chat: bool  # the chat (chat.py, with its RateLimiter)
+    rate_limiter: str | None  # the module of the project's RateLimiter (the chat's), if it has one
+    client_json: bool  # jsontext.loads_client_json: JSON from clients with bounded depth
     services: bool  # handlers get a Services object from the URL map (services.py)
     websocket_prefix: str | None  # the first of [tool.tkit] websocket-paths, if any
 
@@ -34,10 +35,20 @@ def read_features(project: Project) -> Features:
     package = project.root / project.package
     return Features(
         auth=(package / "accounts.py").is_file(),
-        chat=(package / "chat.py").is_file(),
+        rate_limiter=next(
+            (m for m in ("chatroom", "chat") if _defines(package / f"{m}.py", "class RateLimiter")), None
+        ),
+        client_json=_defines(package / "jsontext.py", "def loads_client_json("),
         services=(package / "services.py").is_file(),
         websocket_prefix=project.websocket_paths[0] if project.websocket_paths else None,
     )
+
+
+def _defines(module: Path, text: str) -> bool:
+    try:
+        return text in module.read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 class Edit(NamedTuple):
@@ -134,7 +145,8 @@ def generate_websocket(
         "package": project.package,
         "n": n,
         "login": login,
-        "has_rate_limiter": features.chat,
+        "rate_limiter": features.rate_limiter,
+        "client_json": features.client_json,
         "services": features.services,
         "socket_path": socket_path,
     }
