@@ -87,14 +87,6 @@ class ChatRoom:
         """Take one message from `user`'s budget (shared by all their sockets)."""
         return self._budgets[user].allow()
 
-    def sockets(self) -> list[Any]:
-        """Every open socket in this process."""
-        return [socket for group in self._by_user.values() for socket in group]
-
-    def count(self, user: Hashable) -> int:
-        """How many sockets `user` has open here."""
-        return len(self._by_user.get(user, ()))
-
     def _forget_refilled(self) -> None:
         refill_seconds = self.burst / self.per_second
         now = time.monotonic()
