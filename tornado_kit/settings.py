@@ -164,11 +164,21 @@ def parse_flag(values: Mapping[str, str], name: str) -> bool:
     raise SettingsError(f"{name} must be 0 or 1, got {raw!r}")
 
 
+# Longer numbers are typos or attacks: they overflow float (inf) or int() refuses them (over 4300 digits).
+MAX_DIGITS = 15
+
+
+def _check_length(name: str, digits: str) -> None:
+    if len(digits) > MAX_DIGITS:
+        raise SettingsError(f"{name} must have at most {MAX_DIGITS} digits, got {len(digits)}")
+
+
 def parse_integer(values: Mapping[str, str], name: str, default: int) -> int:
     """A positive whole number; absent or empty is `default`."""
     raw = values.get(name, "").strip()
     if not raw:
         return default
+    _check_length(name, raw)
     if not raw.isdecimal() or int(raw) <= 0:
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}")
     return int(raw)
@@ -180,6 +190,7 @@ def parse_number(values: Mapping[str, str], name: str, default: float) -> float:
     if not raw:
         return default
     whole, point, fraction = raw.partition(".")
+    _check_length(name, whole)
     if not whole.isdecimal() or (point and not fraction.isdecimal()) or float(raw) <= 0:
         raise SettingsError(f"{name} must be a positive number such as 10 or 2.5, got {raw!r}")
     return float(raw)

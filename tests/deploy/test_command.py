@@ -147,6 +147,15 @@ def test_bad_max_body_size_in_env_exits_2(tmp_path: Path) -> None:
     assert stderr == "Error: MAX_BODY_SIZE must be a positive whole number, got 'lots'\n"  # the app's own words
 
 
+@pytest.mark.parametrize("line", ["MAX_BODY_SIZE=" + "9" * 5000, "SHUTDOWN_TIMEOUT=" + "9" * 400])
+def test_numbers_too_long_for_nginx_or_supervisor_exit_2_in_one_line(tmp_path: Path, line: str) -> None:
+    """More digits than int() converts, or enough for float() to make inf: one line, not a traceback."""
+    code, _, stderr = run(make_project(tmp_path / "site", env=line + "\n"), tmp_path / "out")
+    name = line.split("=")[0]
+    assert code == 2 and stderr.startswith(f"Error: {name} must have at most 15 digits"), stderr[-500:]
+    assert stderr.count("\n") == 1 and tree(tmp_path / "out") == {}
+
+
 @pytest.mark.parametrize(
     ("line", "expected"), [("SHUTDOWN_TIMEOUT=2.5", "stopwaitsecs=8"), ("MAX_BODY_SIZE=1e6", None)]
 )
