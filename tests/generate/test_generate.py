@@ -180,3 +180,17 @@ def test_resource_fields_are_checked_before_anything_else(project: Path) -> None
     assert code == 2
     assert "unknown type 'string'" in output
     assert take_snapshot(project) == before
+
+
+def test_the_websocket_prefix_stays_while_another_websocket_needs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "plain"
+    new_project("plain", root, websocket=False)
+    monkeypatch.chdir(root)
+    assert tkit("g", "websocket", "ticker")[0] == 0
+    assert tkit("g", "websocket", "pager")[0] == 0
+    code, output = tkit("destroy", "websocket", "ticker")
+    assert code == 0, output
+    assert "which websocket pager needs" in output
+    assert 'websocket-paths = ["/ws/"]' in (root / "pyproject.toml").read_text()

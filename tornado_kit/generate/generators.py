@@ -173,8 +173,9 @@ def _add_websocket_prefix(project: Project, generation: Generation) -> None:
         )
     generation.edits.append(Edit("pyproject.toml", new, old))
     generation.notes.append(
-        "this project was made without the chat: its make_app() sets no websocket_ping_interval, so add"
-        ' "websocket_ping_interval": 20 to tornado_settings() to drop dead peers'
+        'this project was made without WebSockets: add "websocket_ping_interval": 20 to tornado_settings() in'
+        " app.py (else dead peers are never dropped), and close open sockets in the graceful stop as a project"
+        " made with the chat does (app.websockets in app.py and __main__.py)"
     )
 
 

@@ -182,7 +182,11 @@ def destroy(kind: Kind, name: str, *, start: Path | None = None, dry_run: bool =
     new_source, missing = remove_from_url_map(source, entry.imports, entry.routes)
     outcome.kept += [f"{urls_path}: not found, so left alone: {line}" for line in missing]
     changed = {urls_path: (source, new_source)} if new_source != source else {}
+    others_of_kind = [key for key in entries if key.startswith(f"{kind} ")]
     for path, added, original in reversed(entry.edits):
+        if path == "pyproject.toml" and others_of_kind:  # the /ws/ prefix: another websocket still needs it
+            outcome.notes.append(f"pyproject.toml: kept {added.strip()}, which {others_of_kind[0]} needs")
+            continue
         _take_out(project.root, path, added, original, changed, outcome)
     _add_changes(outcome, changed)
     if entries:
