@@ -194,3 +194,74 @@ def test_the_websocket_prefix_stays_while_another_websocket_needs_it(
     assert code == 0, output
     assert "which websocket pager needs" in output
     assert 'websocket-paths = ["/ws/"]' in (root / "pyproject.toml").read_text()
+
+
+TABLES = '''"""Tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, Table
+
+metadata = MetaData()
+
+users = Table("users", metadata, Column("id", Integer, primary_key=True))
+'''
+INITIAL = 'revision: str = "0001"\ndown_revision: str | None = None\n'
+
+
+def with_data_layer(project: Path) -> None:
+    """The parts of the SQLAlchemy + Alembic data layer the resource generator reads (no database needed)."""
+    (project / "mysite/tables.py").write_text(TABLES)
+    (project / "migrations/versions").mkdir(parents=True, exist_ok=True)
+    (project / "migrations/versions/0001_initial.py").write_text(INITIAL)
+
+
+def test_resource_writes_table_migration_and_routes_and_destroy_keeps_the_migration(project: Path) -> None:
+    with_data_layer(project)
+    before = take_snapshot(project)
+    code, output = tkit("g", "resource", "person", "name:str(80)", "born:date?", "score:float")
+    assert code == 0, output
+    tables = (project / "mysite/tables.py").read_text()
+    assert "from sqlalchemy import Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table\n" in tables
+    assert 'people = Table(\n    "people",' in tables
+    assert 'Column("born", Date, nullable=True),' in tables
+    migrations = list((project / "migrations/versions").glob("*_create_people.py"))
+    assert len(migrations) == 1
+    assert 'down_revision: str | None = "0001"' in migrations[0].read_text()
+    urls = (project / "mysite/urls.py").read_text()
+    assert 'url(r"/api/people/([0-9]{1,18})", PersonApiHandler, name="api-person"),' in urls
+    assert (project / "mysite/handlers/people.py").is_file()
+    code, output = tkit("destroy", "resource", "person")
+    assert code == 0, output
+    assert f"{migrations[0].relative_to(project)}: kept, the migration may have run" in output
+    after = take_snapshot(project)
+    assert set(after) - set(before) == {str(migrations[0].relative_to(project))}
+    assert {key: value for key, value in after.items() if key in before} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("user", "name:str(20)"), "already has a table 'users'"),
+        (("book", "title:str(20)", "--plural", "Books"), "invalid plural"),
+        (("sheep", "name:str(20)"), "--plural"),
+    ],
+)
+def test_resource_name_clashes_exit_2(project: Path, args: tuple[str, ...], message: str) -> None:
+    with_data_layer(project)
+    before = take_snapshot(project)
+    code, output = tkit("g", "resource", *args)
+    assert code == 2, output
+    assert message in output
+    assert take_snapshot(project) == before
+
+
+def test_resource_dry_run_diffs_tables_and_urls(project: Path) -> None:
+    with_data_layer(project)
+    before = take_snapshot(project)
+    code, output = tkit("g", "resource", "book", "title:str(200)", "--dry-run")
+    assert code == 0, output
+    assert "modify    mysite/tables.py" in output
+    assert "+books = Table(" in output
+    assert "create    migrations/versions/" in output
+    assert take_snapshot(project) == before
