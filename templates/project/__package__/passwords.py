@@ -51,8 +51,9 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         """A new hash with a random salt, e.g. `scrypt$131072$8$1$<salt>$<digest>`; HasherBusy if too many wait."""
-        if self._pending >= self._max_pending:
-            raise HasherBusy(max(1, math.ceil(self._pending * self._seconds_per_hash / self._hash_threads)))
+        wait = self.busy()
+        if wait:
+            raise HasherBusy(wait)
         self._pending += 1
         try:
             async with self._hash_slots:
@@ -62,6 +63,12 @@ class PasswordHasher:
                 return hashed
         finally:
             self._pending -= 1
+
+    def busy(self) -> int:
+        """Seconds to wait before hash() will take another password; 0 if it would now."""
+        if self._pending < self._max_pending:
+            return 0
+        return max(1, math.ceil(self._pending * self._seconds_per_hash / self._hash_threads))
 
     async def verify(self, password: str, stored: str | None) -> bool:
         """Check `password`; with no stored hash, spend the same time on a dummy one and fail."""
