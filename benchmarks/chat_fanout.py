@@ -1,7 +1,8 @@
 """Chat fan-out: messages/s delivered and p50/p99 delivery latency, in-process against Redis, same run.
 
 Generates a project, starts a real redis-server and real workers (`python -m mysite`), connects K
-WebSocket clients spread over the workers (one signed-in user, K sockets), and runs R rounds in which
+WebSocket clients spread over the workers (K signed-in users, one socket each: the chat caps sockets and
+budgets messages per account), and runs R rounds in which
 every client sends one message that all K clients must receive. Configurations, measured one after
 the other on the same machine: in-process fan-out with 1 worker (the only correct in-process set-up),
 Redis with 1 worker (the cost of the Redis hop), Redis with N workers (scale-out).
@@ -14,7 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +31,7 @@ from scale.harness import ChatSocket, Client, Process, RedisServer, start_worker
 from support import free_port
 
 PASSWORD = "correct horse battery staple"
-ROUND_PAUSE = 0.25  # seconds between rounds: keeps every client under the per-connection rate limit
+ROUND_PAUSE = 0.25  # seconds between rounds: keeps every account under the chat's per-account rate limit
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,12 +42,22 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def create_accounts(project: Path, database: Path, count: int) -> None:
+    """`count` accounts made once with `createuser` (sign-up through HTTP is throttled per address)."""
+    env = {**os.environ, "DATABASE_PATH": str(database)}
+    for index in range(count):
+        command = [sys.executable, "-m", "mysite", "createuser", f"bench{index}"]
+        subprocess.run(command, cwd=project, env=env, input=PASSWORD + "\n", text=True, capture_output=True, check=True)
+
+
 async def connect_clients(bases: list[str], count: int) -> list[ChatSocket]:
-    """One user, signed in once, with `count` sockets spread round-robin over the workers."""
-    client = Client()
-    await client.sign_up(bases[0], "bench", PASSWORD)
-    await client.log_in(bases[0], "bench", PASSWORD)
-    return [await client.open_chat(bases[i % len(bases)]) for i in range(count)]
+    """`count` accounts, each signed in with one socket, spread round-robin over the workers."""
+    sockets = []
+    for index in range(count):
+        client = Client()
+        await client.log_in(bases[0], f"bench{index}", PASSWORD)
+        sockets.append(await client.open_chat(bases[index % len(bases)]))
+    return sockets
 
 
 async def collect(socket: ChatSocket, expected: int, sent_at: dict[str, float], latencies: list[float]) -> None:
@@ -90,8 +104,9 @@ def summarize(latencies: list[float], busy: float) -> dict[str, float]:
 def measure(
     project: Path, folder: Path, workers: int, redis_url: str | None, args: argparse.Namespace
 ) -> dict[str, float]:
-    """Start `workers` workers (fresh database), run the rounds, stop everything."""
+    """Start `workers` workers (a fresh copy of the accounts database), run the rounds, stop everything."""
     database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
+    shutil.copyfile(folder / "accounts.sqlite3", database)
     env = {"DATABASE_PATH": str(database), **({"REDIS_URL": redis_url} if redis_url else {})}
     processes: list[Process] = []
     try:
@@ -124,6 +139,7 @@ def main() -> None:
         folder = Path(temp)
         project = folder / "mysite"
         new_project("mysite", project, redis=True)
+        create_accounts(project, folder / "accounts.sqlite3", args.clients)
         redis = RedisServer(folder)
         redis.start()
         try:
