@@ -17,7 +17,7 @@ from serve.devserver import DevServer
 from support import free_port, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow
-TAG = '<script src="/_tkit/live-reload.js"></script></body>'
+TAG = '<script src="/_tkit/live-reload.js" async></script></body>'
 
 CHAT_APP = '''\
 """Like Tornado's demos/websocket/chatdemo.py: a page, a stylesheet, a WebSocket everyone shares."""

@@ -14,7 +14,7 @@ import tornado.web
 
 SCRIPT_PATH = "/_tkit/live-reload.js"
 EVENTS_PATH = "/_tkit/live-reload"
-TAG = f'<script src="{SCRIPT_PATH}"></script>'.encode()
+TAG = f'<script src="{SCRIPT_PATH}" async></script>'.encode()  # async: never delays the page
 CLOSING = b"</body"
 
 
