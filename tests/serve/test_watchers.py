@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tornado_kit.serve.watchers import (
+    Change,
     Debouncer,
     PathFilter,
     PollingWatcher,
@@ -72,6 +73,28 @@ def test_filter_wants_python_files_and_env(project: Path, relative: str) -> None
 @pytest.mark.parametrize("relative", IGNORED)
 def test_filter_ignores_caches_databases_logs_swap_files_and_non_python(project: Path, relative: str) -> None:
     assert not PathFilter(project).wants(project / relative)
+
+
+@pytest.mark.parametrize(
+    ("relative", "change"),
+    [
+        ("mysite/app.py", Change.RESTART),
+        (".env", Change.RESTART),
+        ("mysite/templates/home.html", Change.PAGE),
+        ("mysite/static/chat.js", Change.PAGE),
+        ("mysite/static/style.css", Change.STYLESHEET),
+        ("mysite/static/favicon.svg", None),
+        ("node_modules/x/y.css", None),
+        ("mysite/static/.#style.css", None),
+    ],
+)
+def test_live_reload_classifies_what_each_change_asks_for(project: Path, relative: str, change: Change | None) -> None:
+    assert PathFilter(project, live=True).classify(project / relative) is change
+
+
+def test_without_live_reload_templates_and_stylesheets_are_not_watched(project: Path) -> None:
+    assert PathFilter(project).classify(project / "mysite" / "static" / "style.css") is None
+    assert PathFilter(project).classify(project / "mysite" / "templates" / "home.html") is None
 
 
 def test_filter_user_ignore_globs_and_extra_watch_paths(project: Path, tmp_path: Path) -> None:

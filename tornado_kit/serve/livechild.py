@@ -116,7 +116,7 @@ class EventStreamHandler(tornado.web.RequestHandler):
         """Write one event; a tab that went away is dropped by on_connection_close."""
         if not self.ended.is_set():
             self.write(f"event: {event}\ndata: {data}\n\n")
-            self.flush()
+            self.flush().add_done_callback(_ignore_closed)
 
     def end(self) -> None:
         self.ended.set()
@@ -127,6 +127,12 @@ class EventStreamHandler(tornado.web.RequestHandler):
 
     def compute_etag(self) -> None:
         return None
+
+
+def _ignore_closed(future: asyncio.Future[None]) -> None:
+    """A tab that closed mid-write: nothing to report (on_connection_close drops it)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def live_app(channel: LiveChannel) -> tornado.web.Application:
