@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -77,50 +78,54 @@ def chat(tmp_path: Path) -> Path:
     return folder
 
 
-class EventStream:
-    """One tab's view of /_tkit/live-reload: (event, data) pairs as they come."""
+class LiveSocket:
+    """One tab's view of /_tkit/live-reload: (event, data) pairs as they come, on its own event loop."""
 
     def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-        self.conn.request("GET", "/_tkit/live-reload")
-        self.response = self.conn.getresponse()
-        assert self.response.status == 200
-        assert self.response.getheader("Content-Type", "").startswith("text/event-stream")
+        self.loop = asyncio.new_event_loop()
+        url = f"ws://127.0.0.1:{port}/_tkit/live-reload"
+
+        async def connect() -> tornado.websocket.WebSocketClientConnection:
+            return await tornado.websocket.websocket_connect(url)  # inside a running loop, as Tornado wants
+
+        self.socket = self.loop.run_until_complete(connect())
 
     def next(self) -> tuple[str, str] | None:
-        """The next event, or None when the stream ends."""
-        event = data = ""
-        while True:
-            line = self.response.readline().decode()
-            if not line:
-                return None
-            line = line.rstrip("\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:]
-            elif line == "" and event:
-                return event, data
+        """The next message, or None when the dev server closes the socket."""
+
+        async def read() -> str | bytes | None:
+            return await asyncio.wait_for(self.socket.read_message(), timeout=15)
+
+        message = self.loop.run_until_complete(read())
+        if message is None:
+            return None
+        event = json.loads(message)
+        return event["event"], event["data"]
 
     def close(self) -> None:
-        self.conn.close()
+        async def close() -> None:
+            self.socket.close()
+            await asyncio.sleep(0.01)
+
+        self.loop.run_until_complete(close())
+        self.loop.close()
 
 
 @pytest.fixture
-def streams() -> Iterator[Callable[[int], EventStream]]:
-    opened: list[EventStream] = []
+def streams() -> Iterator[Callable[[int], LiveSocket]]:
+    opened: list[LiveSocket] = []
 
-    def open_stream(port: int) -> EventStream:
-        opened.append(EventStream(port))
+    def open_socket(port: int) -> LiveSocket:
+        opened.append(LiveSocket(port))
         return opened[-1]
 
-    yield open_stream
-    for stream in opened:
-        stream.close()
+    yield open_socket
+    for socket in opened:
+        socket.close()
 
 
 def test_any_app_follows_stylesheet_template_and_code_edits(
-    chat: Path, start_server: Callable[..., DevServer], streams: Callable[[int], EventStream]
+    chat: Path, start_server: Callable[..., DevServer], streams: Callable[[int], LiveSocket]
 ) -> None:
     server = start_server(chat, "--app", "chatdemo:make_app")
     page = server.wait_for("/", lambda r: r.status == 200, timeout=30)
@@ -142,7 +147,7 @@ def test_any_app_follows_stylesheet_template_and_code_edits(
     assert "<h1 class=new>" in server.get("/").body, "templates are read per request: no new process needed"
 
     (chat / "chat_handlers.py").write_text("GREETING = 'hello-2'\n")
-    assert tab.next() is None, "the old app process ends the stream when it stops"
+    assert tab.next() is None, "the old app process closes the socket when it stops"
     server.wait_for_log(r"^Reloaded chat_handlers\.py in \d+ ms \[pid \d+\]; reloading 1 tab$")
     again = streams(server.port).next()
     assert again is not None and again[0] == "hello" and again[1] != hello[1], "a new process, a new name"

@@ -1,12 +1,12 @@
 // tkit serve live reload: added to HTML responses by the dev server only (never by `python -m app`).
-// Listens to /_tkit/live-reload (Server-Sent Events, same origin): "css" swaps a stylesheet in place,
-// "reload" reloads the page, and a "hello" naming another app process than the one that served this
-// page means new code is serving: reload. Reconnects with backoff while the dev server is away.
+// Listens to /_tkit/live-reload (a same-origin WebSocket): "css" swaps a stylesheet in place, "reload"
+// reloads the page, and a "hello" naming another app process than the one that served this page means
+// new code is serving: reload. Reconnects with backoff while the dev server is away.
 (function () {
   "use strict";
   if (window.__tkitLiveReload) return;
   var state = window.__tkitLiveReload = {connected: false};  // for tests and the curious
-  var EVENTS = "/_tkit/live-reload";
+  var PATH = "/_tkit/live-reload";
   var GUARD = "tkit-live-reloads";
   var current = pageServer();
   var delay = 25;
@@ -39,11 +39,11 @@
     reload();
   }
 
-  function onHello(event) {
+  function onHello(server) {
     delay = 25;
     state.connected = true;
-    if (current === null) current = event.data;
-    if (event.data !== current) reloadFor(event.data);
+    if (current === null) current = server;
+    if (server !== current) reloadFor(server);
   }
 
   function sharedSuffix(a, b) {
@@ -52,13 +52,13 @@
     return n;
   }
 
-  function swapStylesheet(event) {
+  function swapStylesheet(changed) {
     var links = Array.prototype.filter.call(
       document.querySelectorAll('link[rel~="stylesheet"][href]'),
       function (link) { return new URL(link.href, location.href).origin === location.origin; });
     var best = 0, chosen = [];
     links.forEach(function (link) {
-      var score = sharedSuffix(decodeURIComponent(new URL(link.href, location.href).pathname), event.data);
+      var score = sharedSuffix(decodeURIComponent(new URL(link.href, location.href).pathname), changed);
       if (score > best) { best = score; chosen = [link]; } else if (score > 0 && score === best) chosen.push(link);
     });
     (chosen.length ? chosen : links).forEach(replaceLink);  // not linked directly (@import): refresh all
@@ -74,14 +74,18 @@
     link.after(fresh);
   }
 
+  function onMessage(message) {
+    var event = JSON.parse(message.data);
+    if (event.event === "hello") onHello(event.data);
+    else if (event.event === "reload") reload();
+    else if (event.event === "css") swapStylesheet(event.data);
+  }
+
   function connect() {
-    var source = new EventSource(EVENTS);
-    source.addEventListener("hello", onHello);
-    source.addEventListener("reload", reload);
-    source.addEventListener("css", swapStylesheet);
-    source.onerror = function () {
+    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + PATH);
+    socket.onmessage = onMessage;
+    socket.onclose = function () {
       state.connected = false;
-      source.close();
       if (reloading) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 2000);

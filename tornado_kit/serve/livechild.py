@@ -1,38 +1,39 @@
 """Live reload inside an app process: the script, the tabs' event streams, and the line to the parent.
 
-Each open tab holds a Server-Sent Events stream to `/_tkit/live-reload` on the app's own origin, so the
-generated Content-Security-Policy (`script-src 'self'`, `connect-src 'self'`) holds. The first event
-names this app process (`SESSION.GENERATION`): when a tab's stream ends because its app process is
+Each open tab holds a WebSocket to `/_tkit/live-reload` on the app's own origin, so the generated
+Content-Security-Policy (`script-src 'self'`, `connect-src 'self'`) holds. The first message names
+this app process (`SESSION.GENERATION`): when a tab's socket closes because its app process is
 stopping, it reconnects, lands on the new process (the old one no longer accepts), sees a new name and
 reloads, which is how a tab reloads only once the new code serves. Stylesheet and template changes need
-no new process: the parent sends them down a Unix socket and they are passed on to every stream.
+no new process: the parent sends them down a Unix socket and they are passed on to every tab.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import os
 from importlib import resources
 
 import tornado.httputil
-import tornado.iostream
 import tornado.routing
 import tornado.web
+import tornado.websocket
 
 from tornado_kit.serve.inject import EVENTS_PATH, SCRIPT_PATH
 from tornado_kit.serve.protocol import Signal, decode, encode
 
 TIMING_HEADER = "Server-Timing"
+RESTARTING = 1012  # WebSocket close code "service restart"
 
 
 class LiveChannel:
-    """The event streams of this app process and its connection to the parent."""
+    """The tabs connected to this app process and its connection to the parent."""
 
     def __init__(self, socket_path: str, name: str) -> None:
         self.socket_path = socket_path
         self.name = name
-        self.streams: set[EventStreamHandler] = set()
+        self.streams: set[LiveSocketHandler] = set()
         self.stopping = False
         self.writer: asyncio.StreamWriter | None = None
         self.reader_task: asyncio.Task[None] | None = None
@@ -61,17 +62,17 @@ class LiveChannel:
         for stream in list(self.streams):
             stream.send(event, data)
 
-    def opened(self, stream: EventStreamHandler) -> None:
+    def opened(self, stream: LiveSocketHandler) -> None:
         self.streams.add(stream)
         self._send(Signal.TABS, len(self.streams))
 
-    def closed(self, stream: EventStreamHandler) -> None:
+    def closed(self, stream: LiveSocketHandler) -> None:
         if stream in self.streams:
             self.streams.discard(stream)
             self._send(Signal.TABS, len(self.streams))
 
     def stop(self) -> None:
-        """End every stream (their tabs reconnect to the next app process) and refuse new ones."""
+        """Close every tab's socket (they reconnect to the next app process) and refuse new ones."""
         self.stopping = True
         for stream in list(self.streams):
             stream.end()
@@ -91,42 +92,36 @@ class ScriptHandler(tornado.web.RequestHandler):
         self.finish(resources.files("tornado_kit.serve").joinpath("live-reload.js").read_bytes())
 
 
-class EventStreamHandler(tornado.web.RequestHandler):
-    """One tab's Server-Sent Events stream; ends when the app process stops."""
+class LiveSocketHandler(tornado.websocket.WebSocketHandler):
+    """One tab's connection. A WebSocket rather than Server-Sent Events: browsers allow only six HTTP/1.1
+    connections per host, so six tabs holding event streams would leave none for the pages themselves."""
 
     def initialize(self, channel: LiveChannel) -> None:
         self.channel = channel
-        self.ended = asyncio.Event()
 
-    async def get(self) -> None:
-        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
+    def open(self) -> None:
         if self.channel.stopping:
-            self.finish("retry: 50\n\n")  # this process is on its way out: come back to the next one
+            self.close(RESTARTING, "the app process is restarting")  # come back to the next one
             return
-        self.write(f"retry: 200\nevent: hello\ndata: {self.channel.name}\n\n")
         self.channel.opened(self)
-        with contextlib.suppress(tornado.iostream.StreamClosedError):
-            await self.flush()
-        await self.ended.wait()
-        self.channel.closed(self)
+        self.send("hello", self.channel.name)
 
     def send(self, event: str, data: str) -> None:
-        """Write one event; a tab that went away is dropped by on_connection_close."""
-        if not self.ended.is_set():
-            self.write(f"event: {event}\ndata: {data}\n\n")
-            self.flush().add_done_callback(_ignore_closed)
+        """One message to the tab; a tab that went away is dropped by on_close."""
+        try:
+            self.write_message(json.dumps({"event": event, "data": data})).add_done_callback(_ignore_closed)
+        except tornado.websocket.WebSocketClosedError:
+            pass
 
     def end(self) -> None:
-        self.ended.set()
+        """Close: the tab reconnects, to the next app process."""
+        self.close(RESTARTING, "the app process is restarting")
 
-    def on_connection_close(self) -> None:
-        self.ended.set()
+    def on_message(self, message: str | bytes) -> None:
+        """Tabs only listen."""
+
+    def on_close(self) -> None:
         self.channel.closed(self)
-
-    def compute_etag(self) -> None:
-        return None
 
 
 def _ignore_closed(future: asyncio.Future[None]) -> None:
@@ -138,7 +133,7 @@ def _ignore_closed(future: asyncio.Future[None]) -> None:
 def live_app(channel: LiveChannel) -> tornado.web.Application:
     """The two live-reload routes, as their own little app (the user's routes never see them)."""
     return tornado.web.Application(
-        [(SCRIPT_PATH, ScriptHandler), (EVENTS_PATH, EventStreamHandler, {"channel": channel})],
+        [(SCRIPT_PATH, ScriptHandler), (EVENTS_PATH, LiveSocketHandler, {"channel": channel})],
         log_function=lambda handler: None,
     )
 
