@@ -36,6 +36,9 @@ CASES: list[tuple[str, dict[str, bytes], dict[str, str]]] = [
     ("decimal body size", {".env": f"COOKIE_SECRET={GOOD}\nMAX_BODY_SIZE=2.5\n".encode()}, {}),
     ("spaced number in environment", {".env": f"COOKIE_SECRET={GOOD}\n".encode()}, {"MAX_BODY_SIZE": " 2048 "}),
     ("superscript digit", {".env": f"COOKIE_SECRET={GOOD}\nPORT=²\n".encode()}, {}),
+    ("5,000-digit body size", {".env": f"COOKIE_SECRET={GOOD}\nMAX_BODY_SIZE={'9' * 5000}\n".encode()}, {}),
+    ("400-nines timeout", {".env": f"COOKIE_SECRET={GOOD}\nSHUTDOWN_TIMEOUT={'9' * 400}.5\n".encode()}, {}),
+    ("long fraction", {".env": f"COOKIE_SECRET={GOOD}\nSHUTDOWN_TIMEOUT=2.{'5' * 400}\n".encode()}, {}),
     ("port out of range", {".env": f"COOKIE_SECRET={GOOD}\nPORT=70000\n".encode()}, {}),
     ("environment wins", {".env": f"COOKIE_SECRET={GOOD}\nMAX_BODY_SIZE=1\n".encode()}, {"MAX_BODY_SIZE": "2"}),
     (
