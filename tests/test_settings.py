@@ -163,3 +163,19 @@ def test_check_refuses_binary_junk_in_one_line(
     monkeypatch.chdir(project)
     result = CliRunner().invoke(main, ["check", "--deploy"])
     assert (result.exit_code, result.stderr) == (2, "Error: .env is not UTF-8 text (bad byte at offset 0)\n")
+
+
+def test_the_dev_servers_error_page_takes_allowed_hosts_from_env_as_the_app_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tornado_kit.serve.child import host_is_local_or_allowed
+
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    monkeypatch.delenv("ENV_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)  # the app process runs in the project root
+    (tmp_path / ".env").write_text("export ALLOWED_HOSTS='dev.example, Other.example'\n")
+    assert host_is_local_or_allowed("dev.example") and host_is_local_or_allowed("other.example")
+    assert not host_is_local_or_allowed("attacker.example")
+    (tmp_path / ".env").write_bytes(b"\xff junk")  # the page shows why the app failed: it must not fail too
+    monkeypatch.setenv("ALLOWED_HOSTS", "env.example")
+    assert host_is_local_or_allowed("env.example") and not host_is_local_or_allowed("dev.example")

@@ -90,6 +90,17 @@ def project_values(root: Path, environ: Mapping[str, str] | None = None) -> dict
     return {**read_env_file(env_file_path(root, environ), shown), **environ}
 
 
+def allowed_hosts(root: Path, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """ALLOWED_HOSTS as the app reads it; the environment's alone when the settings file cannot be read
+    (the dev server's error page shows why the app failed to load: it must not fail as well)."""
+    environ = os.environ if environ is None else environ
+    try:
+        values = project_values(root, environ)
+    except SettingsError:
+        values = dict(environ)
+    return parse_host_list(values.get("ALLOWED_HOSTS") or DEFAULT_ALLOWED_HOSTS)
+
+
 def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> AppSettings:
     """Every setting tkit knows, or SettingsError with the message the app would stop with."""
     values = project_values(root, environ)

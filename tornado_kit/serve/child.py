@@ -31,6 +31,7 @@ from tornado_kit.console import style
 from tornado_kit.serve.accept import DevHTTPServer
 from tornado_kit.serve.livechild import LiveChannel, live_app, route_live_reload, timing_transform
 from tornado_kit.serve.protocol import Health, Signal, encode
+from tornado_kit.settings import allowed_hosts
 
 PID_HEADER = "X-Tkit-Pid"
 DRAIN_SECONDS = 2.5
@@ -167,7 +168,7 @@ def host_is_local_or_allowed(host: str) -> bool:
         return True
     except ValueError:
         pass
-    allowed = [name.strip().lower() for name in os.environ.get("ALLOWED_HOSTS", "").split(",") if name.strip()]
+    allowed = allowed_hosts(Path.cwd())  # the environment over .env, as the app reads it (cwd: the app's folder)
     return any(name in ("*", host) or (name.startswith(".") and host.endswith(name)) for name in allowed)
 
 
