@@ -43,8 +43,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def create_accounts(project: Path, database: Path, count: int) -> None:
-    """`count` accounts made once with `createuser` (sign-up through HTTP is throttled per address)."""
-    env = {**os.environ, "DATABASE_PATH": str(database)}
+    """`count` accounts made once with `createuser` (sign-up through HTTP is throttled per address), in a
+    database migrated first as a deploy does."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    subprocess.run([sys.executable, "-m", "mysite", "migrate"], cwd=project, env=env, capture_output=True, check=True)
     for index in range(count):
         command = [sys.executable, "-m", "mysite", "createuser", f"bench{index}"]
         subprocess.run(command, cwd=project, env=env, input=PASSWORD + "\n", text=True, capture_output=True, check=True)
@@ -106,8 +108,8 @@ def measure(
 ) -> dict[str, float]:
     """Start `workers` workers (a fresh copy of the accounts database), run the rounds, stop everything."""
     database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
-    shutil.copyfile(folder / "accounts.sqlite3", database)
-    env = {"DATABASE_PATH": str(database), **({"REDIS_URL": redis_url} if redis_url else {})}
+    shutil.copyfile(folder / "accounts.sqlite3", database)  # migrated, with the accounts
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", **({"REDIS_URL": redis_url} if redis_url else {})}
     processes: list[Process] = []
     try:
         ports = [free_port() for _ in range(workers)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgcluster import Cluster, throwaway_cluster
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +25,10 @@ def generated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("generated") / "mysite"
     new_project("mysite", root)
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole run (started on first use, stopped at the end)."""
+    with throwaway_cluster() as cluster:
+        yield cluster

@@ -186,3 +186,15 @@ def require_tool(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} is not installed; it comes from {TOOL_SOURCES.get(name, '.ci/run')}")
     return found
+
+
+def migrated_sqlite(project: Path, database: Path, package: str = "mysite", python: str | None = None) -> str:
+    """`python -m PACKAGE migrate` on a fresh SQLite file (as a deploy does before starting workers); its URL."""
+    import sys
+
+    url = f"sqlite+aiosqlite:///{database}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [python or sys.executable, "-m", package, "migrate"]
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return url

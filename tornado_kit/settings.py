@@ -75,6 +75,7 @@ class DeploySettings:
     shutdown_timeout: float
     redis_url: str | None
     allowed_hosts: tuple[str, ...]
+    database_url: str | None = None
 
 
 def env_file_path(root: Path, environ: Mapping[str, str] | None = None) -> Path:
@@ -126,6 +127,7 @@ def load_deploy_settings(root: Path, environ: Mapping[str, str] | None = None) -
         shutdown_timeout=parse_number(values, "SHUTDOWN_TIMEOUT", DEFAULT_SHUTDOWN_TIMEOUT),
         redis_url=values.get("REDIS_URL") or None,
         allowed_hosts=parse_host_list(values.get("ALLOWED_HOSTS") or DEFAULT_ALLOWED_HOSTS),
+        database_url=values.get("DATABASE_URL") or None,
     )
 
 

@@ -15,16 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import free_port, run_tkit, stop_process_group, wait_for_http
+from pgcluster import Cluster
+from support import free_port, migrated_sqlite, run_tkit, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow
 
 
-def tkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in `cwd` without writing into the shared project (bytecode, the database
-    make_app creates)."""
+def tkit(cwd: Path, *args: str, migrate: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in `cwd` without writing into the shared project (bytecode, the database), on a
+    scratch database migrated first as a deploy does (unless `migrate` is False)."""
     with tempfile.TemporaryDirectory(prefix="tkit-check-db-") as scratch:
-        return run_tkit(cwd, *args, env={"DATABASE_PATH": f"{scratch}/app.sqlite3"}, timeout=300)
+        database = Path(scratch) / "app.sqlite3"
+        url = migrated_sqlite(cwd, database) if migrate else f"sqlite+aiosqlite:///{database}"
+        return run_tkit(cwd, *args, env={"DATABASE_URL": url, **extra}, timeout=300)
 
 
 def project_secret(root: Path) -> str:
@@ -151,7 +154,7 @@ def running_app(generated_project: Path, tmp_path_factory: pytest.TempPathFactor
     env = {
         **os.environ,
         "PYTHONDONTWRITEBYTECODE": "1",
-        "DATABASE_PATH": str(tmp_path_factory.mktemp("db") / "app.sqlite3"),
+        "DATABASE_URL": migrated_sqlite(generated_project, tmp_path_factory.mktemp("db") / "app.sqlite3"),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "mysite", "--port", str(port), "--address", "127.0.0.1"],
@@ -194,8 +197,12 @@ def test_login_flags_match_what_the_server_does(routes: dict[str, dict[str, Any]
         assert refused == ("GET" in row["login_required"]), f"{pattern}: {status} {location} vs {row}"
 
 
-def test_multi_host_deploy_passes_with_a_firewall_warning(generated_project: Path, tmp_path: Path) -> None:
+def test_multi_host_deploy_passes_with_a_firewall_warning(
+    generated_project: Path, tmp_path: Path, postgres: Cluster
+) -> None:
     out = tmp_path / "deploy"
+    shared = postgres.create_database("check_hosts")
+    assert migrated(generated_project, shared).returncode == 0
     rendered = tkit(
         generated_project,
         "deploy-config",
@@ -207,9 +214,10 @@ def test_multi_host_deploy_passes_with_a_firewall_warning(generated_project: Pat
         "example.com",
         "--out",
         str(out),
+        DATABASE_URL=shared,
     )
     assert rendered.returncode == 0, rendered.stderr
-    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json", DATABASE_URL=shared)
     assert result.returncode == 0, result.stdout + result.stderr
     finding_ids = [f["id"] for f in json.loads(result.stdout)["findings"]]
     assert finding_ids == ["deploy.W007", "deploy.W007"], result.stdout
@@ -217,7 +225,53 @@ def test_multi_host_deploy_passes_with_a_firewall_warning(generated_project: Pat
     supervisor.write_text(
         supervisor.read_text(encoding="utf-8").replace("--address 10.0.0.12", "--address 10.0.0.13"), encoding="utf-8"
     )
-    moved = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
+    moved = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json", DATABASE_URL=shared)
     assert moved.returncode == 1
     messages = [f["message"] for f in json.loads(moved.stdout)["findings"] if f["id"] == "deploy.E006"]
     assert any("10.0.0.12:8001" in m for m in messages) and any("10.0.0.13:8002" in m for m in messages), messages
+
+
+def migrated(project: Path, url: str) -> subprocess.CompletedProcess[str]:
+    """`python -m mysite migrate` on `url`."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "mysite", "migrate"]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def findings(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
+    """{check id: [messages]} from `tkit check --json`."""
+    found: dict[str, list[str]] = {}
+    for finding in json.loads(result.stdout)["findings"]:
+        found.setdefault(finding["id"], []).append(finding["message"])
+    return found
+
+
+def test_deploy_config_refuses_several_hosts_on_sqlite(generated_project: Path, tmp_path: Path) -> None:
+    result = tkit(generated_project, "deploy-config", "--hosts", "10.0.0.11,10.0.0.12", "--out", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "several hosts need one database server" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "d").exists()
+
+
+def test_sqlite_with_several_hosts_is_an_error(generated_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    server = "postgresql+asyncpg://app@db.internal/app"  # only rendered against, never reached here
+    rendered = tkit(
+        generated_project, "deploy-config", "--hosts", "10.0.0.11,10.0.0.12", "--out", str(out), DATABASE_URL=server
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")  # SQLite again
+    assert result.returncode == 1
+    assert "SQLite" in findings(result)["database.E001"][0]
+
+
+def test_unapplied_migrations_are_an_error(generated_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert tkit(generated_project, "deploy-config", "--out", str(out)).returncode == 0
+    result = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json", migrate=False)
+    assert result.returncode == 1
+    assert "migrate" in findings(result)["database.E002"][0]
+    assert "database.E001" not in findings(result)
+    migrated_run = tkit(generated_project, "check", "--deploy", "--deploy-dir", str(out), "--json")
+    assert "database.E002" not in findings(migrated_run)

@@ -16,6 +16,8 @@ TESTED_ELSEWHERE = {
     "security.E011": "test_parsers.py::test_tornado_below_the_security_floor_is_an_error",
     "nginx.I102": "test_generated_project.py::test_deploy_checks_pass_with_tls uses real certificates; "
     "test_stand_in_certificates_let_nginx_test_run",
+    "database.E001": "test_generated_project.py::test_sqlite_with_several_hosts_is_an_error",
+    "database.E002": "test_generated_project.py::test_unapplied_migrations_are_an_error",
 }
 
 

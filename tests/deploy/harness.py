@@ -35,6 +35,8 @@ from pathlib import Path
 
 from support import free_port_block, stop_process_group, wait_for_http, wait_for_port
 
+from tornado_kit.project import load_project
+
 
 def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Path]:
     """A throwaway self-signed certificate and key made with `openssl`."""
@@ -239,6 +241,7 @@ class Deployment:
         supervisor = Supervisor(workdir, sorted((out / "supervisor").glob("*.conf")))
         nginx = Nginx(workdir / "nginx", out / "nginx" / f"{name}.conf", listen_port, nginx_workers)
         try:
+            migrate_once(project)
             supervisor.start(expected=workers)
             for index in range(workers):
                 wait_for_http(f"http://127.0.0.1:{base_port + index}/", timeout=60)
@@ -250,6 +253,23 @@ class Deployment:
 
 
 TEST_USER_STANDIN = "nobody"
+
+
+def migrate_once(project: Path) -> None:
+    """The deploy README's step before `supervisorctl update`: `python -m <package> migrate`, once per deploy
+    (only for projects with migrations, such as generated ones)."""
+    if not (project / "alembic.ini").is_file():
+        return
+    package = load_project(project).package
+    result = subprocess.run(
+        [sys.executable, "-m", package, "migrate"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def render_configs(

@@ -33,7 +33,7 @@ def test_page_is_written_and_wired_in(project: Path) -> None:
     assert "create    mysite/handlers/about.py" in output
     urls = (project / "mysite/urls.py").read_text()
     assert "from .handlers.about import AboutHandler\n" in urls
-    assert 'url(r"/about", AboutHandler, name="about"),' in urls
+    assert 'url(r"/about", AboutHandler, deps, name="about"),' in urls
     handler = (project / "mysite/handlers/about.py").read_text()
     assert "@tornado.web.authenticated" in handler
     manifest = json.loads((project / ".tkit/generated.json").read_text())
@@ -54,7 +54,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(project: Path) -> None:
     code, output = tkit("g", "websocket", "ticker", "--dry-run")
     assert code == 0, output
     assert "modify    mysite/urls.py" in output
-    assert '+        url(r"/ws/ticker", TickerSocketHandler, name="ticker-socket"),' in output
+    assert '+        url(r"/ws/ticker", TickerSocketHandler, deps, name="ticker-socket"),' in output
     assert take_snapshot(project) == before
 
 

@@ -22,6 +22,7 @@ from tornado_kit.new.skeleton import excluded_files, output_path
 from tornado_kit.templates import templates_root
 
 Run = Callable[..., Result]
+DATA_LAYER = ["tornado>=6.6", "sqlalchemy[asyncio]>=2.0.30", "alembic>=1.16", "aiosqlite>=0.20"]
 
 
 def secret_of(root: Path) -> str:
@@ -107,7 +108,7 @@ def test_report_shows_a_short_tree_and_next_steps(workdir: Path, tkit: Run) -> N
     result = tkit("new", "mysite", "my projects/site")
     assert result.exit_code == 0, result.output
     assert "Created my projects/site/" in result.stdout
-    assert re.search(r"^  mysite/  \(\d+ files\)$", result.stdout, re.MULTILINE)
+    assert re.search(r"^  mysite/ +\(\d+ files\)$", result.stdout, re.MULTILINE)
     assert "  .env\n" in result.stdout and "  pyproject.toml\n" in result.stdout
     assert "cd 'my projects/site' && tkit serve --reload" in result.stdout
 
@@ -178,9 +179,14 @@ def test_tkit_new_does_not_import_tornado_or_watchdog(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("flags", "dependencies"), [((), ["tornado>=6.6"]), (("--redis",), ["tornado>=6.6", "redis>=5"])]
+    ("flags", "dependencies"),
+    [
+        ((), [*DATA_LAYER]),
+        (("--redis",), [*DATA_LAYER, "redis>=5"]),
+        (("--postgres",), [*DATA_LAYER, "asyncpg>=0.29"]),
+    ],
 )
-def test_redis_flag_adds_the_dependency(
+def test_redis_and_postgres_flags_add_the_dependency(
     flags: tuple[str, ...], dependencies: list[str], workdir: Path, tkit: Run
 ) -> None:
     assert tkit("new", "mysite", *flags).exit_code == 0

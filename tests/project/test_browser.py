@@ -11,7 +11,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port, stop_process_group, wait_for_http
+from support import free_port, migrated_sqlite, stop_process_group, wait_for_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,7 +37,7 @@ def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_PATH": str(folder / "db.sqlite3"),
+        "DATABASE_URL": migrated_sqlite(generated_project, folder / "db.sqlite3"),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import free_port, wait_for_http
+from pgcluster import Cluster
+from support import free_port, migrated_sqlite, wait_for_http
 
 VARIANTS = {
     "default": {},
     "no-auth": {"auth": False},
     "no-websocket": {"websocket": False},
+    "postgres": {"postgres": True},
 }
 
 
@@ -110,6 +112,29 @@ def test_its_own_test_suite_passes(installed: Installed) -> None:
 
 
 @pytest.mark.slow
+def test_its_own_test_suite_passes_on_postgresql(installed: Installed, postgres: Cluster) -> None:
+    url = postgres.create_database(f"suite_{installed.root.parent.name.replace('-', '_')}")
+    env = {**installed.env, "TEST_DATABASE_URL": url}
+    command = [str(installed.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = run(command, installed.root, env, timeout=600)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_alembic_check_finds_the_migrations_match_the_tables(installed: Installed, postgres: Cluster) -> None:
+    sqlite = f"sqlite+aiosqlite:///{installed.root.parent / 'check.sqlite3'}"
+    url = postgres.create_database(f"check_{installed.root.parent.name.replace('-', '_')}")
+    for database in (sqlite, url):
+        env = {**installed.env, "DATABASE_URL": database}
+        migrated = run([str(installed.python), "-m", "mysite", "migrate"], installed.root, env, 120)
+        assert migrated.returncode == 0, migrated.stderr
+        checked = run([str(installed.python), "-m", "alembic", "check"], installed.root, env, 120)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "No new upgrade operations detected" in checked.stdout
+
+
+@pytest.mark.slow
 def test_ruff_check_passes_with_default_rules(installed: Installed) -> None:
     result = run([str(installed.python), "-m", "ruff", "check", "--no-cache", "."], installed.root, installed.env, 120)
     assert result.returncode == 0, result.stdout[-6000:]
@@ -168,7 +193,7 @@ def test_python_m_serves_and_stops_on_sigterm(generated_project: Path, tmp_path:
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
+        "DATABASE_URL": migrated_sqlite(generated_project, tmp_path / "db.sqlite3"),
         "PYTHONDONTWRITEBYTECODE": "1",
         "SHUTDOWN_TIMEOUT": "30",
     }

@@ -87,8 +87,19 @@ class RedisServer:
             self.process = None
 
 
+def migrate(project: Path, env: Mapping[str, str]) -> None:
+    """`python -m <package> migrate`, as a deploy does before starting workers (a no-op when up to date)."""
+    command = [sys.executable, "-m", project.name.replace("-", "_"), "migrate"]
+    result = subprocess.run(
+        command, cwd=project, env={**os.environ, **env}, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def start_worker(project: Path, port: int, env: Mapping[str, str], log: Path) -> Process:
-    """`python -m <package> --port P --xheaders` in the project folder, as a process manager would."""
+    """`python -m <package> --port P --xheaders` in the project folder, as a process manager would (after
+    migrating the database, which the workers refuse to serve otherwise)."""
+    migrate(project, env)
     argv = [
         sys.executable,
         "-m",

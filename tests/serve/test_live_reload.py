@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import tornado.websocket
 from serve.devserver import DevServer
-from support import free_port, stop_process_group, wait_for_http
+from support import free_port, migrated_sqlite, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow
 TAG = '<script src="/_tkit/live-reload.js" async></script></body>'
@@ -178,8 +178,7 @@ def test_the_generated_app_run_directly_never_carries_the_script(generated_proje
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_PATH": str(tmp_path / "db.sqlite3"),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": migrated_sqlite(generated_project, tmp_path / "db.sqlite3"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     with (tmp_path / "app.log").open("wb") as log:

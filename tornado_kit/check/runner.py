@@ -20,7 +20,7 @@ from tornado_kit.settings import env_file_path, project_values
 
 REDACTED = "********"
 # Variables taken from supervisor's environment= when loading the app for --deploy: the ones that
-# change what the checks judge. Paths (ENV_FILE, DATABASE_PATH) and REDIS_URL point at the server.
+# change what the checks judge. Paths (ENV_FILE), DATABASE_URL and REDIS_URL point at the server.
 PRODUCTION_SETTINGS = ("DEBUG", "HTTPS", "MAX_BODY_SIZE", "SHUTDOWN_TIMEOUT", "ALLOWED_HOSTS")
 
 
@@ -42,13 +42,14 @@ def load_check_modules() -> None:
     from tornado_kit.check import (
         app_checks,
         app_deploy_checks,
+        database_checks,
         nginx_checks,
         settings_checks,
         supervisor_checks,
         tools,
     )
 
-    del app_checks, app_deploy_checks, nginx_checks, settings_checks, supervisor_checks, tools
+    del app_checks, app_deploy_checks, database_checks, nginx_checks, settings_checks, supervisor_checks, tools
 
 
 def prepare_context(app_spec: str | None, deploy_dir: Path | None) -> tuple[CheckContext, str]:

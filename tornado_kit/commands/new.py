@@ -20,6 +20,7 @@ Examples:
   tkit new mysite                  # ./mysite, package `mysite`
   tkit new my-shop shop --no-auth  # ./shop, package `my_shop`, no accounts
   tkit new mysite --redis --git    # Redis chat fan-out, first git commit
+  tkit new mysite --postgres       # PostgreSQL instead of SQLite
   tkit new mysite . --force        # into the current directory (lists overwritten files)
   tkit new mysite --dry-run        # show the files, write nothing
 """
@@ -35,9 +36,18 @@ Examples:
 @click.option("--auth/--no-auth", default=True, show_default=True, help="Accounts, sessions and login pages.")
 @click.option("--websocket/--no-websocket", default=True, show_default=True, help="The WebSocket chat.")
 @click.option("--redis", is_flag=True, help="Add redis to the dependencies for multi-process chat fan-out.")
+@click.option("--postgres", is_flag=True, help="Use PostgreSQL (asyncpg): .env points DATABASE_URL at localhost.")
 @click.option("--git", is_flag=True, help="Run `git init` and make the first commit (.env stays out).")
 def new(
-    name: str, directory: Path | None, dry_run: bool, force: bool, auth: bool, websocket: bool, redis: bool, git: bool
+    name: str,
+    directory: Path | None,
+    dry_run: bool,
+    force: bool,
+    auth: bool,
+    websocket: bool,
+    redis: bool,
+    postgres: bool,
+    git: bool,
 ) -> None:
     """Create a new Tornado project called NAME in DIRECTORY (default: ./NAME).
 
@@ -48,7 +58,15 @@ def new(
 
     target = directory if directory is not None else Path(name)
     result = new_project(
-        name, target, auth=auth, websocket=websocket, redis=redis, force=force, dry_run=dry_run, git=git
+        name,
+        target,
+        auth=auth,
+        websocket=websocket,
+        redis=redis,
+        postgres=postgres,
+        force=force,
+        dry_run=dry_run,
+        git=git,
     )
     for line in report_lines(result):
         click.echo(line)

@@ -113,6 +113,14 @@ def install_steps(options: DeployOptions) -> list[Step]:
             (f"sudo chown {q(user)} {q(str(root / '.env'))}", f"sudo install -d -o {q(user)} {q(str(root / 'var'))}"),
         )
     ]
+    if (root / "alembic.ini").is_file():
+        python = q(str(options.python))
+        steps.append(
+            Step(
+                "Once per deploy, before starting or updating the workers (from one host): apply the migrations",
+                (f"cd {q(str(root))} && sudo -u {q(user)} {python} -m {name} migrate",),
+            )
+        )
     for host, filename in supervisor_files(options).items():
         where = f"On {host}, start" if host else "Start"
         steps.append(

@@ -121,7 +121,20 @@ def build_options(raw: RawOptions, cpu_counter: Callable[[], CpuCount] = usable_
         out=(raw.out or project.root / "deploy").absolute(),
         ipv6=raw.ipv6,
     )
+    _check_one_database(options)
     return _with_warnings(options)
+
+
+def _check_one_database(options: DeployOptions) -> None:
+    """Several hosts need one database server: a project with migrations on SQLite (its default) is refused."""
+    if not options.hosts or not (options.project.root / "alembic.ini").is_file():
+        return
+    url = options.app.database_url or "sqlite"
+    if url.split(":", 1)[0].split("+", 1)[0] == "sqlite":
+        raise BadInput(
+            "several hosts need one database server, but DATABASE_URL is SQLite: "
+            f"set DATABASE_URL=postgresql+asyncpg://USER:PASSWORD@HOST/DBNAME in {options.project.env_file}"
+        )
 
 
 def _project(app_dir: Path | None) -> Project:

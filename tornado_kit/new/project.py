@@ -42,7 +42,13 @@ class NewProject(NamedTuple):
 
 
 def project_context(
-    name: str, package: str, *, auth: bool = True, websocket: bool = True, redis: bool = False
+    name: str,
+    package: str,
+    *,
+    auth: bool = True,
+    websocket: bool = True,
+    redis: bool = False,
+    postgres: bool = False,
 ) -> dict[str, object]:
     """Everything the project skeleton is rendered with; the secret is new for every project."""
     return {
@@ -51,6 +57,7 @@ def project_context(
         "auth": auth,
         "websocket": websocket,
         "redis": redis,
+        "postgres": postgres,
         "cookie_secret": secrets.token_urlsafe(48),
         "tkit_version": __version__,
     }
@@ -63,6 +70,7 @@ def new_project(
     auth: bool = True,
     websocket: bool = True,
     redis: bool = False,
+    postgres: bool = False,
     force: bool = False,
     dry_run: bool = False,
     git: bool = False,
@@ -70,7 +78,9 @@ def new_project(
 ) -> NewProject:
     """Check the name, render the skeleton, plan, and (unless dry_run) write it all-or-nothing."""
     checked = check_name(name)
-    context = project_context(checked.name, checked.package, auth=auth, websocket=websocket, redis=redis)
+    context = project_context(
+        checked.name, checked.package, auth=auth, websocket=websocket, redis=redis, postgres=postgres
+    )
     plan = plan_project(render_project(context, skeleton, cache_writable=not dry_run), Path(directory), force=force)
     if dry_run:
         return NewProject(checked, plan, written=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 
 from tornado_kit.errors import TkitError
 from tornado_kit.serve.config import ServeConfig, bind_socket, make_config
@@ -17,11 +18,21 @@ def run_dev_server(config: ServeConfig) -> int:
     if config.reload and not hasattr(os, "fork"):
         raise TkitError("reloading needs os.fork (Linux, macOS, WSL); run `tkit serve --no-reload` here")
     sock = bind_socket(config.host, config.port)
+    _migrate(config)
     if config.reload:
         from tornado_kit.serve.reloader import Reloader
 
         return asyncio.run(Reloader(config, sock).run())
     return _serve_without_reload(config, sock)
+
+
+def _migrate(config: ServeConfig) -> None:
+    """Bring the development database up to date before any app process starts, and say so in one line."""
+    from tornado_kit.serve.migrations import apply_migrations
+
+    message = apply_migrations(config)
+    if message is not None:
+        print(f"tkit serve: {message}", file=sys.stderr, flush=True)
 
 
 def _serve_without_reload(config: ServeConfig, sock: socket.socket) -> int:

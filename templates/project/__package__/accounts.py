@@ -1,14 +1,20 @@
-"""Users, server-side sessions and login throttling: plain functions over an sqlite3 connection."""
+"""Users, server-side sessions and login throttling: plain query functions over an AsyncConnection."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .db import begin_immediate
+from .tables import login_failures, sessions, users
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
 FAILURE_WINDOW = 15 * 60.0  # seconds a failed login counts against its account and address
@@ -41,84 +47,87 @@ def valid_username(username: str) -> bool:
     return USERNAME_PATTERN.fullmatch(username) is not None
 
 
-def create_user(db: sqlite3.Connection, username: str, password_hash: str) -> User | None:
+async def create_user(db: AsyncConnection, username: str, password_hash: str) -> User | None:
     """Insert a user; None if the name is taken (case-insensitively)."""
+    statement = insert(users).values(username=username, password_hash=password_hash, created_at=time.time())
     try:
-        cursor = db.execute(
-            "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-            (username, password_hash, time.time()),
-        )
-    except sqlite3.IntegrityError:
+        async with db.begin_nested():  # a savepoint: the taken name must not abort the caller's transaction
+            result = await db.execute(statement.returning(users.c.id))
+    except IntegrityError:
         return None
-    return User(id=int(cursor.lastrowid or 0), username=username)
+    return User(id=result.scalar_one(), username=username)
 
 
-def find_user(db: sqlite3.Connection, username: str) -> tuple[User, str] | None:
+async def find_user(db: AsyncConnection, username: str) -> tuple[User, str] | None:
     """The user and their password hash, by case-insensitive name."""
-    row = db.execute("SELECT id, username, password_hash FROM users WHERE username = ?", (username,)).fetchone()
-    return None if row is None else (User(row["id"], row["username"]), row["password_hash"])
-
-
-def replace_password_hash(db: sqlite3.Connection, user_id: int, verified_hash: str, new_hash: str) -> bool:
-    """Store a cost-upgraded hash, unless the password changed since `verified_hash` was checked."""
-    cursor = db.execute(
-        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", (new_hash, user_id, verified_hash)
+    query = select(users.c.id, users.c.username, users.c.password_hash).where(
+        func.lower(users.c.username) == username.lower()
     )
-    return cursor.rowcount == 1
+    row = (await db.execute(query)).first()
+    return None if row is None else (User(row.id, row.username), row.password_hash)
 
 
-def change_password(db: sqlite3.Connection, user_id: int, new_hash: str) -> None:
+async def replace_password_hash(db: AsyncConnection, user_id: int, verified_hash: str, new_hash: str) -> bool:
+    """Store a cost-upgraded hash, unless the password changed since `verified_hash` was checked."""
+    statement = (
+        update(users)
+        .where(users.c.id == user_id, users.c.password_hash == verified_hash)
+        .values(password_hash=new_hash)
+        .returning(users.c.id)
+    )
+    return (await db.execute(statement)).first() is not None
+
+
+async def change_password(db: AsyncConnection, user_id: int, new_hash: str) -> None:
     """Store the new hash and revoke every session of the user, in one transaction."""
-    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, user_id))
-    db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    await db.execute(update(users).where(users.c.id == user_id).values(password_hash=new_hash))
+    await db.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
 
-def create_session(db: sqlite3.Connection, user_id: int, days: int, verified_hash: str) -> tuple[str, Session] | None:
+async def create_session(db: AsyncConnection, user_id: int, days: int, verified_hash: str) -> tuple[str, Session] | None:
     """A brand-new random session id (for the cookie) and its stored row; None if `verified_hash`, the password
     hash the login checked, is no longer the user's (a password change ended every session while it checked)."""
-    db.execute("BEGIN IMMEDIATE")  # a write lock before the check, so no change lands between check and insert
-    current = db.execute("SELECT 1 FROM users WHERE id = ? AND password_hash = ?", (user_id, verified_hash))
-    if current.fetchone() is None:
+    await begin_immediate(db)  # SQLite: a write lock before the check, so no change lands between check and insert
+    current = select(users.c.id).where(users.c.id == user_id, users.c.password_hash == verified_hash)
+    if (await db.execute(current.with_for_update())).first() is None:  # PostgreSQL: the row stays locked
         return None
     session_id = secrets.token_urlsafe(32)
     now = time.time()
     expires = now + days * 86400
     id_hash = hash_session_id(session_id)
-    db.execute(
-        "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        (id_hash, user_id, now, expires),
-    )
+    await db.execute(insert(sessions).values(id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires))
     return session_id, Session(id_hash, user_id, datetime.fromtimestamp(expires, UTC))
 
 
-def find_session(db: sqlite3.Connection, session_id: str) -> tuple[Session, User] | None:
+async def find_session(db: AsyncConnection, session_id: str) -> tuple[Session, User] | None:
     """The live session with this id and its user; expired or revoked sessions are None."""
-    row = db.execute(
-        "SELECT s.id_hash, s.expires_at, u.id, u.username FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.id_hash = ? AND s.expires_at > ?",
-        (hash_session_id(session_id), time.time()),
-    ).fetchone()
+    query = (
+        select(sessions.c.id_hash, sessions.c.expires_at, users.c.id, users.c.username)
+        .join(users, users.c.id == sessions.c.user_id)
+        .where(sessions.c.id_hash == hash_session_id(session_id), sessions.c.expires_at > time.time())
+    )
+    row = (await db.execute(query)).first()
     if row is None:
         return None
-    session = Session(row["id_hash"], row["id"], datetime.fromtimestamp(row["expires_at"], UTC))
-    return session, User(row["id"], row["username"])
+    session = Session(row.id_hash, row.id, datetime.fromtimestamp(row.expires_at, UTC))
+    return session, User(row.id, row.username)
 
 
-def delete_session(db: sqlite3.Connection, id_hash: str) -> None:
+async def delete_session(db: AsyncConnection, id_hash: str) -> None:
     """Revoke one session (logout)."""
-    db.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+    await db.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
-def prune_expired(db: sqlite3.Connection) -> list[str]:
+async def prune_expired(db: AsyncConnection) -> list[str]:
     """Delete expired sessions and stale login failures; return the hashes of the sessions removed."""
     now = time.time()
-    rows = db.execute("SELECT id_hash FROM sessions WHERE expires_at <= ?", (now,)).fetchall()
-    db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-    db.execute("DELETE FROM login_failures WHERE failed_at <= ?", (now - FAILURE_WINDOW,))
-    return [row["id_hash"] for row in rows]
+    ended = await db.execute(delete(sessions).where(sessions.c.expires_at <= now).returning(sessions.c.id_hash))
+    removed = list(ended.scalars())
+    await db.execute(delete(login_failures).where(login_failures.c.failed_at <= now - FAILURE_WINDOW))
+    return removed
 
 
-def count_sessions(db: sqlite3.Connection, user_id: int) -> int:
+async def count_sessions(db: AsyncConnection, user_id: int) -> int:
     """How many live sessions a user has (shown on the home page)."""
-    row = db.execute("SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?", (user_id, time.time()))
-    return int(row.fetchone()[0])
+    query = select(func.count()).where(sessions.c.user_id == user_id, sessions.c.expires_at > time.time())
+    return int((await db.execute(query)).scalar_one())

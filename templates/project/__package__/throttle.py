@@ -4,11 +4,17 @@ address; counters live in the database so every worker process sees the same one
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from .accounts import FAILURE_WINDOW
+from .db import begin_immediate
+from .tables import login_failures
+
+COUNTERS_LOCK = 7_240_413  # any fixed number: the PostgreSQL advisory lock that serializes counting
 
 
 @dataclass(frozen=True)
@@ -31,61 +37,71 @@ def throttle_keys(username: str, address: str) -> tuple[str, str, str]:
     return f"pair:{address}|{account}", f"user:{account}", f"addr:{address}"
 
 
-def retry_after(db: sqlite3.Connection, username: str, address: str, limits: Limits) -> int:
+async def retry_after(db: AsyncConnection, username: str, address: str, limits: Limits) -> int:
     """Seconds until another attempt is allowed; 0 if it is allowed now."""
     pair_key, account_key, address_key = throttle_keys(username, address)
     waits = [
-        _wait(db, pair_key, limits.per_account_address),
-        _wait(db, account_key, limits.per_account),
-        _wait(db, address_key, limits.per_address),
+        await _wait(db, pair_key, limits.per_account_address),
+        await _wait(db, account_key, limits.per_account),
+        await _wait(db, address_key, limits.per_address),
     ]
     return max(waits)
 
 
-def count_attempt(db: sqlite3.Connection, username: str, address: str, limits: Limits) -> int:
+async def count_attempt(db: AsyncConnection, username: str, address: str, limits: Limits) -> int:
     """Seconds to wait, as retry_after(); when 0, the attempt is counted as a failure at once, in the same
     transaction, so concurrent guesses cannot all pass the check before any is counted."""
-    db.execute("BEGIN IMMEDIATE")  # no other check may run between ours and our count
-    wait = retry_after(db, username, address, limits)
+    await lock_counters(db)  # no other check may run between ours and our count
+    wait = await retry_after(db, username, address, limits)
     if not wait:
-        record_failure(db, username, address)
+        await record_failure(db, username, address)
     return wait
 
 
-def count_signup(db: sqlite3.Connection, address: str, limits: Limits) -> int:
+async def count_signup(db: AsyncConnection, address: str, limits: Limits) -> int:
     """Seconds until this address may sign up again; when 0, this sign-up is counted in the same transaction."""
-    db.execute("BEGIN IMMEDIATE")
+    await lock_counters(db)
     key = f"signup:{address}"
-    wait = _wait(db, key, limits.signups_per_address)
+    wait = await _wait(db, key, limits.signups_per_address)
     if not wait:
-        db.execute("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", (key, time.time()))
+        await db.execute(insert(login_failures).values(key=key, failed_at=time.time()))
     return wait
 
 
-def record_failure(db: sqlite3.Connection, username: str, address: str) -> None:
+async def lock_counters(db: AsyncConnection) -> None:
+    """Serialize the transactions that check and count, until commit (SQLite: its write lock)."""
+    if db.dialect.name == "postgresql":
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNTERS_LOCK})
+    else:
+        await begin_immediate(db)
+
+
+async def record_failure(db: AsyncConnection, username: str, address: str) -> None:
     """Count one failed login against the account from this address, the account, and the address."""
     now = time.time()
-    rows = [(key, now) for key in throttle_keys(username, address)]
-    db.executemany("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", rows)
+    rows = [{"key": key, "failed_at": now} for key in throttle_keys(username, address)]
+    await db.execute(insert(login_failures), rows)
 
 
-def clear_failures(db: sqlite3.Connection, username: str, address: str) -> None:
+async def clear_failures(db: AsyncConnection, username: str, address: str) -> None:
     """After a successful login: forget this address's failures at the account, and take back this attempt's
     count from the account-wide and address counters (their other failures, maybe an attacker's, stay)."""
     pair_key, account_key, address_key = throttle_keys(username, address)
-    db.execute("DELETE FROM login_failures WHERE key = ?", (pair_key,))
-    latest = "DELETE FROM login_failures WHERE rowid = (SELECT MAX(rowid) FROM login_failures WHERE key = ?)"
+    await db.execute(delete(login_failures).where(login_failures.c.key == pair_key))
     for key in (account_key, address_key):
-        db.execute(latest, (key,))
+        latest = select(func.max(login_failures.c.id)).where(login_failures.c.key == key).scalar_subquery()
+        await db.execute(delete(login_failures).where(login_failures.c.id == latest))
 
 
-def _wait(db: sqlite3.Connection, key: str, limit: int) -> int:
+async def _wait(db: AsyncConnection, key: str, limit: int) -> int:
     since = time.time() - FAILURE_WINDOW
-    rows = db.execute(
-        "SELECT failed_at FROM login_failures WHERE key = ? AND failed_at > ? ORDER BY failed_at DESC LIMIT ?",
-        (key, since, limit),
-    ).fetchall()
-    if len(rows) < limit:
+    query = (
+        select(login_failures.c.failed_at)
+        .where(login_failures.c.key == key, login_failures.c.failed_at > since)
+        .order_by(login_failures.c.failed_at.desc())
+        .limit(limit)
+    )
+    times = list((await db.execute(query)).scalars())
+    if len(times) < limit:
         return 0
-    oldest_counted = rows[-1]["failed_at"]
-    return max(1, math.ceil(oldest_counted + FAILURE_WINDOW - time.time()))
+    return max(1, math.ceil(times[-1] + FAILURE_WINDOW - time.time()))
