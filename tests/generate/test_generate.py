@@ -229,7 +229,7 @@ def test_resource_writes_table_migration_and_routes_and_destroy_keeps_the_migrat
     assert len(migrations) == 1
     assert 'down_revision: str | None = "0001"' in migrations[0].read_text()
     urls = (project / "mysite/urls.py").read_text()
-    assert 'url(r"/api/people/([0-9]{1,18})", PersonApiHandler, name="api-person"),' in urls
+    assert 'url(r"/api/people/([0-9]{1,18})", PersonApiHandler, deps, name="api-person"),' in urls
     assert (project / "mysite/handlers/people.py").is_file()
     code, output = tkit("destroy", "resource", "person")
     assert code == 0, output
