@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 ACCEPT_PAUSE_SECONDS = 0.5
 ACCEPTS_PER_EVENT = 128  # like Tornado: bounded, so one busy socket does not starve the loop
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+# Descriptors come back one by one as closed connections are noticed, so accepting may flap between working
+# and short for a while: a shortage within this long of the last one is the same shortage, not logged again.
+QUIET_SECONDS = 60.0
 
 
 class HTTPServer(tornado.httpserver.HTTPServer):
@@ -42,7 +46,8 @@ class PausingAcceptor:
         self.loop = IOLoop.current()
         self.removed = False
         self.paused: object | None = None  # the timeout handle while paused
-        self.reported = False
+        self.last_shortage = -QUIET_SECONDS
+        self.announced = False  # the shortage was logged and its end not yet
         self.loop.add_handler(sock, self.on_readable, IOLoop.READ)
 
     def on_readable(self, fd: Any, events: int) -> None:
@@ -61,20 +66,22 @@ class PausingAcceptor:
                     raise
                 self.pause(exc)
                 return
-            if self.reported:
-                self.reported = False
+            if self.announced:
+                self.announced = False
                 log.warning("accepting connections again")
             self.callback(connection, address)
 
     def pause(self, exc: OSError) -> None:
         """Stop watching the socket for a moment; say so once per shortage."""
-        if not self.reported:
-            self.reported = True
+        now = time.monotonic()
+        if now - self.last_shortage > QUIET_SECONDS:
+            self.announced = True
             log.error(
                 "cannot accept connections: %s; pausing new connections until descriptors are free "
                 "(raise `ulimit -n`, or look for connections left open)",
                 exc.strerror,
             )
+        self.last_shortage = now
         self.loop.remove_handler(self.sock)
         self.paused = self.loop.call_later(ACCEPT_PAUSE_SECONDS, self.resume)
 
