@@ -104,8 +104,9 @@ def report(outcome: Outcome, dry_run: bool) -> None:
         click.echo("Dry run, nothing written:")
     for action in outcome.actions:
         click.echo(f"  {verbs.get(action.verb, action.verb):<9} {action.path}")
-        if dry_run and str(action.path) in outcome.diffs:
-            click.echo(outcome.diffs[str(action.path)].rstrip("\n"))
+        diff = outcome.diff(str(action.path)) if dry_run else None
+        if diff:
+            click.echo(diff.rstrip("\n"))
     for path in outcome.deleted:
         click.echo(f"  {'delete':<9} {path}")
     for line in outcome.kept:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
@@ -25,11 +24,20 @@ class Outcome:
     def __init__(self, root: Path, notes: list[str] | None = None) -> None:
         self.root = root
         self.actions: list[FileAction] = []  # files created or changed
-        self.diffs: dict[str, str] = {}  # path -> unified diff, for changed files
+        self.changes: dict[str, tuple[str, str]] = {}  # path -> (before, after), for files edited in place
         self.deleted: list[str] = []
         self.kept: list[str] = []  # lines saying what was left in place and why
         self.notes: list[str] = notes or []
         self.written = False
+
+    def diff(self, path: str) -> str | None:
+        """The unified diff of a file edited in place (difflib is imported only to show one)."""
+        if path not in self.changes:
+            return None
+        import difflib
+
+        before, after = self.changes[path]
+        return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}"))
 
 
 def generate(
@@ -147,12 +155,10 @@ def _refuse_overwrites(actions: list[FileAction], force: bool) -> None:
 
 
 def _add_changes(outcome: Outcome, changed: dict[str, tuple[str, str]]) -> None:
-    """Existing files edited in place (the URL map, pyproject.toml, ...), with their diffs."""
+    """Existing files edited in place (the URL map, pyproject.toml, ...); their diffs are made on demand."""
     for path, (before, after) in changed.items():
         outcome.actions.append(_action(outcome.root, PurePosixPath(path), after.encode("utf-8"), 0o644))
-        outcome.diffs[path] = "".join(
-            difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{path}", f"b/{path}")
-        )
+        outcome.changes[path] = (before, after)
 
 
 def _finish(outcome: Outcome, dry_run: bool) -> Outcome:
