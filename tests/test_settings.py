@@ -46,6 +46,7 @@ CASES: list[tuple[str, dict[str, bytes], dict[str, str]]] = [
         {".env": b"MAX_BODY_SIZE=1\n", "conf/prod.env": f"COOKIE_SECRET={GOOD}\nMAX_BODY_SIZE=4096\n".encode()},
         {"ENV_FILE": "conf/prod.env"},
     ),
+    ("ENV_FILE empty", {".env": f"COOKIE_SECRET={GOOD}\nMAX_BODY_SIZE=4096\n".encode()}, {"ENV_FILE": ""}),
     ("ENV_FILE missing", {".env": f"COOKIE_SECRET={GOOD}\n".encode()}, {"ENV_FILE": "nowhere.env", "DEBUG": "1"}),
     ("key versions", {".env": f"COOKIE_SECRET=2:{GOOD2},1:{GOOD}\n".encode()}, {}),
     ("key versions spaced", {".env": f"COOKIE_SECRET=' 2: {GOOD2} , 1:{GOOD} '\n".encode()}, {}),
@@ -106,6 +107,18 @@ def test_tkit_reads_settings_as_the_generated_app_does(
     app = outcome(lambda: app_settings.load_settings(dict(environ)), app_settings.SettingsError)
     tkit = outcome(lambda: tkit_settings.load_settings(tmp_path, dict(environ)), tkit_settings.SettingsError)
     assert tkit == app
+    shown = environ.get("ENV_FILE") or ".env"  # the raw KEY=VALUE pairs too, e.g. `export X=1` is X in both
+    app_file = outcome_of(lambda: app_settings.read_env_file(Path(shown)), app_settings.SettingsError)
+    tkit_file = outcome_of(lambda: tkit_settings.read_env_file(tmp_path / shown, shown), tkit_settings.SettingsError)
+    assert tkit_file == app_file
+
+
+def outcome_of(read: Any, error: type[Exception]) -> tuple[str, Any]:
+    """("ok", what `read` returned) or ("refused", the message)."""
+    try:
+        return "ok", read()
+    except error as exc:
+        return "refused", str(exc)
 
 
 def test_the_cases_cover_both_answers() -> None:
