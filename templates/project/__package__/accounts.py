@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -99,14 +99,18 @@ async def create_session(db: AsyncConnection, user_id: int, days: int, verified_
     return session_id, Session(id_hash, user_id, datetime.fromtimestamp(expires, UTC))
 
 
+# Built once: every signed-in request runs it, and only binds its values.
+FIND_SESSION = (
+    select(sessions.c.id_hash, sessions.c.expires_at, users.c.id, users.c.username)
+    .join(users, users.c.id == sessions.c.user_id)
+    .where(sessions.c.id_hash == bindparam("id_hash"), sessions.c.expires_at > bindparam("now"))
+)
+
+
 async def find_session(db: AsyncConnection, session_id: str) -> tuple[Session, User] | None:
     """The live session with this id and its user; expired or revoked sessions are None."""
-    query = (
-        select(sessions.c.id_hash, sessions.c.expires_at, users.c.id, users.c.username)
-        .join(users, users.c.id == sessions.c.user_id)
-        .where(sessions.c.id_hash == hash_session_id(session_id), sessions.c.expires_at > time.time())
-    )
-    row = (await db.execute(query)).first()
+    found = await db.execute(FIND_SESSION, {"id_hash": hash_session_id(session_id), "now": time.time()})
+    row = found.first()
     if row is None:
         return None
     session = Session(row.id_hash, row.id, datetime.fromtimestamp(row.expires_at, UTC))
