@@ -125,7 +125,8 @@ def test_syntax_error_gives_traceback_page_then_the_fix_restores_service(server:
     assert server.get("/login").status == 500, "every URL shows the error page"
     assert "SyntaxError" in server.log(), "the traceback is printed in the terminal too"
     publish(server, handler, "v-fixed")
-    assert server.get("/login").status == 200
+    # the broken process accepts until its SIGTERM lands, a moment after the new one started accepting
+    server.wait_for("/login", lambda r: r.status == 200)
 
 
 def test_exception_in_the_factory_gives_the_error_page(server: DevServer, site: Path, handler: Path) -> None:
