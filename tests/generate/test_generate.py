@@ -265,3 +265,18 @@ def test_resource_dry_run_diffs_tables_and_urls(project: Path) -> None:
     assert "+books = Table(" in output
     assert "create    migrations/versions/" in output
     assert take_snapshot(project) == before
+
+
+def test_resource_on_a_project_without_accounts_is_shared_and_public(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "plain"
+    new_project("plain", root, auth=False)
+    monkeypatch.chdir(root)
+    code, output = tkit("g", "resource", "book", "title:str(200)")
+    assert code == 0, output
+    queries = (root / "plain/books.py").read_text()
+    handlers = (root / "plain/handlers/books.py").read_text()
+    assert "user_id" not in queries
+    assert "authenticated" not in handlers and "current_user" not in handlers
+    assert "ForeignKey" not in (root / "plain/tables.py").read_text().split("books = Table(")[1]
