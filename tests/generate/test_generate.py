@@ -3,6 +3,7 @@ that a dry run, a refusal or an interrupted run leaves the project exactly as it
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -280,3 +281,19 @@ def test_resource_on_a_project_without_accounts_is_shared_and_public(
     assert "user_id" not in queries
     assert "authenticated" not in handlers and "current_user" not in handlers
     assert "ForeignKey" not in (root / "plain/tables.py").read_text().split("books = Table(")[1]
+
+
+def test_destroy_refuses_a_manifest_naming_files_outside_the_project(project: Path) -> None:
+    assert tkit("g", "page", "about")[0] == 0
+    manifest = project / ".tkit/generated.json"
+    outside = project.parent / "victim.txt"
+    outside.write_text("keep me\n")
+    data = json.loads(manifest.read_text())
+    data["generated"]["page about"]["files"]["../victim.txt"] = hashlib.sha256(b"keep me\n").hexdigest()
+    manifest.write_text(json.dumps(data))
+    before = take_snapshot(project)
+    code, output = tkit("destroy", "page", "about")
+    assert code == 1
+    assert "outside the project" in output
+    assert outside.read_text() == "keep me\n"
+    assert take_snapshot(project) == before

@@ -44,9 +44,14 @@ def load(root: Path) -> dict[str, Entry]:
     except (OSError, ValueError) as exc:
         raise TkitError(f"cannot read {MANIFEST}: {exc}") from exc
     try:
-        return {name: Entry(**value) for name, value in data["generated"].items()}
-    except (KeyError, TypeError, AttributeError) as exc:
+        entries = {name: Entry(**value) for name, value in data["generated"].items()}
+        paths = [path for entry in entries.values() for path in [*entry.files, *(edit[0] for edit in entry.edits)]]
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise TkitError(f"{MANIFEST} is not a manifest tkit wrote ({exc}); fix or remove it") from exc
+    outside = [path for path in paths if PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts]
+    if outside:
+        raise TkitError(f"{MANIFEST} names a file outside the project ({outside[0]}); tkit will not touch it")
+    return entries
 
 
 def dump(entries: dict[str, Entry]) -> bytes:
