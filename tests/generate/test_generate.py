@@ -297,3 +297,23 @@ def test_destroy_refuses_a_manifest_naming_files_outside_the_project(project: Pa
     assert "outside the project" in output
     assert outside.read_text() == "keep me\n"
     assert take_snapshot(project) == before
+
+
+def test_interrupted_destroy_puts_everything_back(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tornado_kit.writer
+
+    assert tkit("g", "websocket", "ticker")[0] == 0
+    before = take_snapshot(project)
+    real_move = tornado_kit.writer._move
+    calls = {"n": 0}
+
+    def failing_move(source: Path, destination: Path) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the deleted files are already aside and the URL map is being replaced
+            raise KeyboardInterrupt
+        real_move(source, destination)
+
+    monkeypatch.setattr(tornado_kit.writer, "_move", failing_move)
+    result = CliRunner().invoke(main, ["destroy", "websocket", "ticker"])
+    assert result.exit_code != 0
+    assert take_snapshot(project) == before
