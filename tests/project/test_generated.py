@@ -105,7 +105,7 @@ def test_the_test_extras_install_the_tools_the_readme_names(generated_project: P
 @pytest.mark.slow
 def test_its_own_test_suite_passes(installed: Installed) -> None:
     command = [str(installed.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    result = run(command, installed.root, installed.env, timeout=300)
+    result = run(command, installed.root, installed.env, timeout=600)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
     assert " skipped" not in result.stdout
