@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -51,18 +52,30 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         """A new hash with a random salt, e.g. `scrypt$131072$8$1$<salt>$<digest>`; HasherBusy if too many wait."""
+        with self.place():
+            return await self.hash_in_place(password)
+
+    @contextlib.contextmanager
+    def place(self) -> Iterator[None]:
+        """Reserve a place in the bounded queue at once (HasherBusy if none is free), released on leaving.
+
+        Taken synchronously, before any await: requests arriving together cannot all see a free place."""
         wait = self.busy()
         if wait:
             raise HasherBusy(wait)
         self._pending += 1
         try:
-            async with self._hash_slots:
-                started = time.monotonic()
-                hashed = await self._run(hash_password, password, self.cost)
-                self._seconds_per_hash = time.monotonic() - started
-                return hashed
+            yield
         finally:
             self._pending -= 1
+
+    async def hash_in_place(self, password: str) -> str:
+        """As hash(), for a caller already holding a place()."""
+        async with self._hash_slots:
+            started = time.monotonic()
+            hashed = await self._run(hash_password, password, self.cost)
+            self._seconds_per_hash = time.monotonic() - started
+            return hashed
 
     def busy(self) -> int:
         """Seconds to wait before hash() will take another password; 0 if it would now."""
