@@ -83,7 +83,7 @@ def test_tkit_new_from_the_wheel_writes_the_complete_project(
 ) -> None:
     assert not tmp_path.is_relative_to(CHECKOUT)
     output = run(installed_venv / "bin" / "tkit", "new", "mysite", cwd=tmp_path)
-    assert "cd mysite && tkit serve --reload" in output
+    assert "cd mysite && pip install -e . && tkit serve" in output
     root = tmp_path / "mysite"
     written = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
     expected = checkout_render

@@ -110,7 +110,7 @@ def test_report_shows_a_short_tree_and_next_steps(workdir: Path, tkit: Run) -> N
     assert "Created my projects/site/" in result.stdout
     assert re.search(r"^  mysite/ +\(\d+ files\)$", result.stdout, re.MULTILINE)
     assert "  .env\n" in result.stdout and "  pyproject.toml\n" in result.stdout
-    assert "cd 'my projects/site' && tkit serve --reload" in result.stdout
+    assert "cd 'my projects/site' && pip install -e . && tkit serve" in result.stdout
 
 
 def test_git_makes_a_first_commit_without_the_secret(workdir: Path, tkit: Run) -> None:

@@ -62,7 +62,7 @@ def test_empty_directory_is_filled_in_place(workdir: Path, tkit: Run) -> None:
     assert workdir.stat().st_ino == inode
     assert (workdir / "mysite" / "__init__.py").is_file() and (workdir / ".env").is_file()
     assert not [p for p in os.listdir(workdir) if p.startswith(".tkit-")]
-    assert "\n  tkit serve --reload\n" in result.stdout  # already there: no `cd`
+    assert "\n  pip install -e . && tkit serve\n" in result.stdout  # already there: no `cd`
 
 
 def test_force_keeps_foreign_files_and_lists_every_overwrite(workdir: Path, tkit: Run) -> None:

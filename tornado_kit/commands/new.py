@@ -88,7 +88,8 @@ def report_lines(result: NewProject) -> list[str]:
     import shlex  # not at the top: 0.4-0.6 ms measured, and `tkit --help` must not get slower
 
     change_directory = "" if shown == "." else f"cd {shlex.quote(shown)} && "
-    lines += ["", "Next steps:", f"  {change_directory}tkit serve --reload"]
+    lines += ["", "Next steps (install the project's dependencies, then serve it):"]
+    lines += [f"  {change_directory}pip install -e . && tkit serve"]
     return lines
 
 
