@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from serve.devserver import DevServer
 
 from tornado_kit.cli import main
 from tornado_kit.serve.config import PortInUse, ServeConfig, bind_socket, make_config
@@ -106,3 +109,18 @@ def test_reload_without_fork_is_refused_before_binding(tmp_path: Path, monkeypat
         config = ServeConfig("app:make_app", tmp_path, tmp_path, tmp_path, None, None, port=taken.getsockname()[1])
         with pytest.raises(TkitError, match="--no-reload"):
             run_dev_server(config)
+
+
+@pytest.mark.slow
+def test_serve_applies_pending_migrations_first_in_one_line(
+    generated_project: Path, tmp_path: Path, start_server: Callable[..., DevServer]
+) -> None:
+    project = tmp_path / "site"
+    shutil.copytree(generated_project, project, ignore=shutil.ignore_patterns("var", "__pycache__"))
+    assert not (project / "var" / "mysite.sqlite3").exists()
+    server = start_server(project)
+    server.wait_for("/login", lambda response: response.status == 200, timeout=60)
+    log = server.log()
+    assert log.splitlines()[0] == "tkit serve: migrated the database from nothing to 0001", log
+    assert (project / "var" / "mysite.sqlite3").is_file()
+    assert "alembic" not in log, "Alembic's INFO lines (plugin set-up) leak into the dev server's output"

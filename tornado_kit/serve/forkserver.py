@@ -289,6 +289,8 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and a group-wide SIGTERM are the parent's to
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # handle; this process ends when the control pipe closes
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # As `python -m <package>` does: Alembic logs each plugin it sets up at INFO, on import (noise at every start).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     modules = dependency_modules(Path(config.project_root), config.package) if config.project_root else []
     preload(modules)
     ForkServer(config).run()
