@@ -28,10 +28,8 @@ import playwright.sync_api as playwright_api
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support import free_port, stop_process_group, wait_for_http
+from support import free_port, launch_chromium, stop_process_group, wait_for_http
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Bench</title><link rel="stylesheet" href="/static/style.css"></head>
 <body><h1>{heading}</h1><p>Live reload benchmark page.</p><input name="kept"></body></html>
@@ -219,7 +217,7 @@ def main() -> None:
 
 def run(tkit_site: Path, lr_site: Path, tkit_port: int, lr_port: int, edits: int, rng: random.Random) -> None:
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(playwright)
         try:
             tkit_tab = open_tab(
                 browser, f"http://127.0.0.1:{tkit_port}/", "() => window.__tkitLiveReload.connected === true"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port, stop_process_group, wait_for_http
+from support import free_port, launch_chromium, stop_process_group, wait_for_http
 
 pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, and a skip would hide a failure
 
@@ -29,7 +29,6 @@ FIELDS = [
     "published:date?",
     "read_at:datetime?",
 ]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PASSWORD = "a long enough password 1"
 TIMEOUT_MS = 20_000
 
@@ -150,7 +149,7 @@ def site(grown: Grown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 def test_a_browser_uses_the_generated_pages_and_socket(grown: Grown, site: str) -> None:
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = launch_chromium(playwright)
         try:
             context = chromium.new_context(base_url=site)
             context.set_default_timeout(TIMEOUT_MS)

@@ -9,21 +9,10 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port
+from support import free_port, launch_chromium
 
 from scale.harness import Client, Process, RedisServer, start_worker
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
 pytestmark = pytest.mark.slow
 
@@ -61,7 +50,7 @@ def test_chat_page_reports_outages_and_recovers(tmp_path: Path) -> None:
 def chat_page(base: str, session: str) -> Iterator[playwright_api.Page]:
     """Headless Chromium on /chat, signed in with the `session` cookie value."""
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(base_url=base)
             context.add_cookies([{"name": "session", "value": session, "url": base}])

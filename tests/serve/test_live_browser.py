@@ -14,11 +14,10 @@ from pathlib import Path
 import playwright.sync_api as playwright_api
 import pytest
 from serve.devserver import DevServer, copy_project
+from support import launch_chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 TIMEOUT_MS = 15_000
 # functions, not expressions: Playwright would eval() an expression, which the page's CSP refuses
 CONNECTED = "() => Boolean(window.__tkitLiveReload && window.__tkitLiveReload.connected)"
@@ -33,7 +32,7 @@ def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_api.Browser]:
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
