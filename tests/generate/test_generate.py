@@ -162,8 +162,28 @@ def test_websocket_on_a_project_without_the_chat(tmp_path: Path, monkeypatch: py
     source = (root / "plain/handlers/ticker.py").read_text()
     assert "class RateLimiter" in source
     assert "SessionMixin" not in source
+    assert "no chat room" in output  # so per-socket limits, said out loud
     assert tkit("destroy", "websocket", "ticker")[0] == 0
     assert "websocket-paths = []" in (root / "pyproject.toml").read_text()
+
+
+def test_websocket_joins_the_chat_room_as_the_chat_does(project: Path) -> None:
+    assert tkit("g", "websocket", "ticker")[0] == 0
+    source = (project / "mysite/handlers/ticker.py").read_text()
+    assert "from ..chatroom import ChatRoom" in source
+    assert "class RateLimiter" not in source and "RATE_BURST" not in source  # the room's budget, not a copy
+    assert 'member = (("user", self.current_user.id), ("session", self.session.id_hash))' in source
+    assert "self.room.allow_message(self.member[0])" in source and "self.room.leave(self" in source
+    test = (project / "tests/test_ticker.py").read_text()
+    assert "def test_sockets_of_one_user_share_one_message_budget" in test
+    assert "def test_sockets_are_capped_per_session" in test
+
+
+def test_public_websocket_is_keyed_by_client_address(project: Path) -> None:
+    assert tkit("g", "websocket", "ticker", "--public")[0] == 0
+    source = (project / "mysite/handlers/ticker.py").read_text()
+    assert 'member = (("address", self.request.remote_ip), None)' in source
+    assert "def test_sockets_are_capped_per_client_address" in (project / "tests/test_ticker.py").read_text()
 
 
 def test_resource_needs_the_data_layer(project: Path) -> None:

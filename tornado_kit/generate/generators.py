@@ -27,6 +27,7 @@ class Features(NamedTuple):
     rate_limiter: str | None  # the module of the project's RateLimiter (the chat's), if it has one
     client_json: bool  # jsontext.loads_client_json: JSON from clients with bounded depth
     services: bool  # handlers get a Services object from the URL map (services.py)
+    room: bool  # Services has the chat's `room: ChatRoom` (chatroom.py): socket caps and per-user message budgets
     websocket_prefix: str | None  # the first of [tool.tkit] websocket-paths, if any
 
 
@@ -40,6 +41,8 @@ def read_features(project: Project) -> Features:
         ),
         client_json=_defines(package / "jsontext.py", "def loads_client_json("),
         services=(package / "services.py").is_file(),
+        room=_defines(package / "services.py", "room: ChatRoom")
+        and _defines(package / "chatroom.py", "class ChatRoom"),
         websocket_prefix=project.websocket_paths[0] if project.websocket_paths else None,
     )
 
@@ -148,6 +151,7 @@ def generate_websocket(
         "rate_limiter": features.rate_limiter,
         "client_json": features.client_json,
         "services": features.services,
+        "room": features.room,
         "socket_path": socket_path,
     }
     page, socket = f"{n.class_name}PageHandler", f"{n.class_name}SocketHandler"
@@ -158,6 +162,11 @@ def generate_websocket(
     )
     if features.websocket_prefix is None:
         _add_websocket_prefix(project, generation)
+    if not features.room:
+        generation.notes.append(
+            "this project has no chat room (services.room, chatroom.py): the new socket limits messages per"
+            " socket, and caps no sockets per session or per user as the chat does"
+        )
     return generation
 
 
