@@ -119,6 +119,10 @@ def test_tkit_check_deploy_finds_nothing_to_warn_about(tmp_path: Path, tls: bool
     subprocess.run(
         [*tkit, "deploy-config", "--workers", "2", *tls_args], cwd=project, check=True, capture_output=True, timeout=60
     )
+    # as a deploy does before it starts the workers (unapplied migrations are database.E002)
+    subprocess.run(
+        [sys.executable, "-m", "mysite", "migrate"], cwd=project, check=True, capture_output=True, timeout=120
+    )
     result = subprocess.run(
         [*tkit, "check", "--deploy", "--fail-level", "warning"],
         cwd=project,
