@@ -19,7 +19,7 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +217,26 @@ CHROMIUM_ARGS = [
 def launch_chromium(playwright: Any) -> Any:
     """Headless Debian Chromium through Playwright, with the flags every browser test and benchmark uses."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+@contextlib.contextmanager
+def running_project(
+    root: Path, env: Mapping[str, str], log: Path, python: str = sys.executable, package: str = "mysite"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m PACKAGE --port N` in `root` on a free loopback port, its output in `log`: yields the base URL and
+    the process once /login answers, and stops the process group afterwards."""
+    port = free_port()
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [python, "-m", package, "--port", str(port)],
+            cwd=root,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        stop_process_group(server)

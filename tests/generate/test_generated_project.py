@@ -14,7 +14,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port, launch_chromium, stop_process_group, wait_for_http
+from support import launch_chromium, running_project
 
 pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, and a skip would hide a failure
 
@@ -129,22 +129,8 @@ def site(grown: Grown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         command = [str(grown.python), "-m", "mysite", "migrate"]
         migrate = subprocess.run(command, cwd=grown.root, env=env, capture_output=True, timeout=120, check=False)
         assert migrate.returncode == 0, migrate.stderr
-    port = free_port()
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [str(grown.python), "-m", "mysite", "--port", str(port)],
-        cwd=grown.root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process_group(server)
-        log.close()
+    with running_project(grown.root, env, folder / "server.log", python=str(grown.python)) as (url, _):
+        yield url
 
 
 def test_a_browser_uses_the_generated_pages_and_socket(grown: Grown, site: str) -> None:

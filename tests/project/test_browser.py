@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import free_port, launch_chromium, migrated_sqlite, stop_process_group, wait_for_http
+from support import launch_chromium, migrated_sqlite, running_project
 
 PASSWORD = "a long enough password 1"
 TIMEOUT_MS = 20_000
@@ -23,28 +21,14 @@ pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, a
 def site(generated_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m mysite` on a free port with a fresh database outside the (read-only) project."""
     folder = tmp_path_factory.mktemp("browser")
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": migrated_sqlite(generated_project, folder / "db.sqlite3"),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mysite", "--port", str(port)],
-        cwd=generated_project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process_group(server)
-        log.close()
+    with running_project(generated_project, env, folder / "server.log") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from scale.harness import Client
-from support import free_port, migrated_sqlite, stop_process_group, wait_for_http
+from support import migrated_sqlite, running_project
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"
@@ -69,7 +69,6 @@ def test_service_comes_back_after_the_database_folder_was_read_only(generated_pr
     folder = tmp_path / "db"
     folder.mkdir()
     url = migrated_sqlite(generated_project, folder / "app.sqlite3")
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
     created = subprocess.run(
         [sys.executable, "-m", "mysite", "createuser", "olive"],
@@ -83,21 +82,9 @@ def test_service_comes_back_after_the_database_folder_was_read_only(generated_pr
     )
     assert created.returncode == 0, created.stderr
     log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mysite", "--port", str(port)],
-            cwd=generated_project,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        assert wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30) == 200
-        asyncio.run(scenario(f"http://127.0.0.1:{port}", folder))
+    with running_project(generated_project, env, log) as (url, server):
+        asyncio.run(scenario(url, folder))
         assert server.poll() is None
-    finally:
-        stop_process_group(server)
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
     assert "503" in text

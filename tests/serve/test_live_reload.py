@@ -7,15 +7,13 @@ import asyncio
 import http.client
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import tornado.websocket
 from serve.devserver import DevServer
-from support import free_port, migrated_sqlite, stop_process_group, wait_for_http
+from support import migrated_sqlite, running_project
 
 pytestmark = pytest.mark.slow
 TAG = '<script src="/_tkit/live-reload.js" async></script></body>'
@@ -175,29 +173,17 @@ def test_live_reload_can_be_turned_off(chat: Path, start_server: Callable[..., D
 
 
 def test_the_generated_app_run_directly_never_carries_the_script(generated_project: Path, tmp_path: Path) -> None:
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": migrated_sqlite(generated_project, tmp_path / "db.sqlite3"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    with (tmp_path / "app.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mysite", "--port", str(port)],
-            cwd=generated_project,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/login", timeout=30)
+    with running_project(generated_project, env, tmp_path / "app.log") as (url, _):
+        port = int(url.rsplit(":", 1)[1])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/login")
         response = conn.getresponse()
         body = response.read().decode()
         conn.close()
-        assert response.status == 200 and "</body>" in body
-        assert "live-reload" not in body and "_tkit" not in body
-    finally:
-        stop_process_group(proc)
+    assert response.status == 200 and "</body>" in body
+    assert "live-reload" not in body and "_tkit" not in body
