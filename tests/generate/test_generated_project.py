@@ -35,12 +35,11 @@ TIMEOUT_MS = 20_000
 
 @dataclass(frozen=True)
 class Grown:
-    """The project, the venv it and tkit are installed in, and whether it has the SQLAlchemy data layer."""
+    """The project and the venv it and tkit are installed in."""
 
     root: Path
     python: Path
     env: dict[str, str]
-    data_layer: bool
 
     def run(
         self, *command: str, timeout: float = 300, env: dict[str, str] | None = None
@@ -77,12 +76,9 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Grown:
     install = [str(python), "-m", "pip", "install", "-q", "-e", str(REPOSITORY), "-e", ".[test]"]
     result = subprocess.run(install, cwd=root, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    grown = Grown(root, python, env, (root / "mysite" / "tables.py").is_file())
+    grown = Grown(root, python, env)
     for args in (("page", "about"), ("websocket", "ticker"), ("resource", "book", *FIELDS)):
         result = grown.tkit("g", *args)
-        if args[0] == "resource" and not grown.data_layer:
-            assert result.returncode == 1 and "tables.py and migrations/versions/" in result.stderr, result.stderr
-            continue
         assert result.returncode == 0, result.stdout + result.stderr
     return grown
 
@@ -93,11 +89,11 @@ def test_the_grown_project_passes_its_suite_ruff_and_check(grown: Grown) -> None
     assert result.returncode == 0, result.stdout[-6000:]
     result = grown.tkit("check")
     assert result.returncode == 0, result.stdout + result.stderr
-    if grown.data_layer:  # the table definitions and the migrations (the generated one too) agree
-        database = {"DATABASE_URL": f"sqlite+aiosqlite:///{grown.root.parent / 'check.sqlite3'}"}
-        for command in (("-m", "mysite", "migrate"), ("-m", "alembic", "check")):
-            result = grown.run(str(grown.python), *command, env=database)
-            assert result.returncode == 0, result.stdout + result.stderr
+    # the table definitions and the migrations (the generated one too) agree
+    database = {"DATABASE_URL": f"sqlite+aiosqlite:///{grown.root.parent / 'check.sqlite3'}"}
+    for command in (("-m", "mysite", "migrate"), ("-m", "alembic", "check")):
+        result = grown.run(str(grown.python), *command, env=database)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_routes_has_the_new_routes_with_their_flags(grown: Grown) -> None:
@@ -105,10 +101,7 @@ def test_routes_has_the_new_routes_with_their_flags(grown: Grown) -> None:
     assert result.returncode == 0, result.stderr
     routes = {route["name"]: route for route in json.loads(result.stdout)["routes"]}
     expected = {"about": False, "ticker": False, "ticker-socket": True}
-    if grown.data_layer:
-        expected |= dict.fromkeys(
-            ("books", "new-book", "book", "edit-book", "delete-book", "api-books", "api-book"), False
-        )
+    expected |= dict.fromkeys(("books", "new-book", "book", "edit-book", "delete-book", "api-books", "api-book"), False)
     for name, websocket in expected.items():
         assert set(routes[name]["login_required"]) >= set(routes[name]["methods"]) - {"OPTIONS"}, routes[name]
         assert routes[name]["websocket"] is websocket, routes[name]
@@ -122,13 +115,11 @@ def site(grown: Grown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     env = {
         **grown.env,
         "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'db.sqlite3'}",
-        "DATABASE_PATH": str(folder / "db.sqlite3"),
         "PYTHONUNBUFFERED": "1",
     }
-    if grown.data_layer:
-        command = [str(grown.python), "-m", "mysite", "migrate"]
-        migrate = subprocess.run(command, cwd=grown.root, env=env, capture_output=True, timeout=120, check=False)
-        assert migrate.returncode == 0, migrate.stderr
+    command = [str(grown.python), "-m", "mysite", "migrate"]
+    migrate = subprocess.run(command, cwd=grown.root, env=env, capture_output=True, timeout=120, check=False)
+    assert migrate.returncode == 0, migrate.stderr
     with running_project(grown.root, env, folder / "server.log", python=str(grown.python)) as (url, _):
         yield url
 
@@ -144,8 +135,7 @@ def test_a_browser_uses_the_generated_pages_and_socket(grown: Grown, site: str) 
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             sign_up(page)
-            if grown.data_layer:
-                create_edit_list_and_delete(page)
+            create_edit_list_and_delete(page)
             page.goto("/ticker")
             playwright_api.expect(page.locator("#ticker")).to_have_attribute("data-state", "open")
             page.fill("#ticker-input", "hello <b>socket</b>")
@@ -194,13 +184,11 @@ def create_edit_list_and_delete(page: playwright_api.Page) -> None:
 
 
 def test_destroy_each_and_the_suite_still_passes(grown: Grown) -> None:
-    kinds = [("page", "about"), ("websocket", "ticker")] + ([("resource", "book")] if grown.data_layer else [])
-    for kind, name in kinds:
+    for kind, name in (("page", "about"), ("websocket", "ticker"), ("resource", "book")):
         result = grown.tkit("destroy", kind, name)
         assert result.returncode == 0, result.stdout + result.stderr
     assert not (grown.root / "mysite" / "handlers" / "about.py").exists()
     assert "ticker" not in (grown.root / "mysite" / "urls.py").read_text()
-    if grown.data_layer:
-        assert "books" not in (grown.root / "mysite" / "tables.py").read_text()
-        assert "kept, the migration may have run" in result.stderr
+    assert "books" not in (grown.root / "mysite" / "tables.py").read_text()
+    assert "kept, the migration may have run" in result.stderr
     grown.suite()
