@@ -45,7 +45,7 @@ def parse_args() -> argparse.Namespace:
 def create_accounts(project: Path, database: Path, count: int) -> None:
     """`count` accounts made once with `createuser` (sign-up through HTTP is throttled per address), in a
     database migrated first as a deploy does."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
     subprocess.run([sys.executable, "-m", "mysite", "migrate"], cwd=project, env=env, capture_output=True, check=True)
     for index in range(count):
         command = [sys.executable, "-m", "mysite", "createuser", f"bench{index}"]
@@ -109,7 +109,7 @@ def measure(
     """Start `workers` workers (a fresh copy of the accounts database), run the rounds, stop everything."""
     database = folder / f"bench-{time.monotonic_ns()}.sqlite3"
     shutil.copyfile(folder / "accounts.sqlite3", database)  # migrated, with the accounts
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", **({"REDIS_URL": redis_url} if redis_url else {})}
+    env = {"DATABASE_URL": f"sqlite:///{database}", **({"REDIS_URL": redis_url} if redis_url else {})}
     processes: list[Process] = []
     try:
         ports = [free_port() for _ in range(workers)]

@@ -158,7 +158,7 @@ def start_app(project: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": f"sqlite:///{database}",
         "DATABASE_PATH": str(database),  # projects made before the SQLAlchemy data layer (--project)
     }
     if (project / "alembic.ini").exists():

@@ -193,7 +193,7 @@ def migrated_sqlite(project: Path, database: Path, package: str = "mysite", pyth
     """`python -m PACKAGE migrate` on a fresh SQLite file (as a deploy does before starting workers); its URL."""
     import sys
 
-    url = f"sqlite+aiosqlite:///{database}"
+    url = f"sqlite:///{database}"
     env = {**os.environ, "DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [python or sys.executable, "-m", package, "migrate"]
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -26,7 +26,7 @@ def tkit(cwd: Path, *args: str, migrate: bool = True, **extra: str) -> subproces
     scratch database migrated first as a deploy does (unless `migrate` is False)."""
     with tempfile.TemporaryDirectory(prefix="tkit-check-db-") as scratch:
         database = Path(scratch) / "app.sqlite3"
-        url = migrated_sqlite(cwd, database) if migrate else f"sqlite+aiosqlite:///{database}"
+        url = migrated_sqlite(cwd, database) if migrate else f"sqlite:///{database}"
         return run_tkit(cwd, *args, env={"DATABASE_URL": url, **extra}, timeout=300)
 
 

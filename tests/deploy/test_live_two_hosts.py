@@ -119,7 +119,7 @@ def test_four_workers_started_at_once_on_a_fresh_database_never_crash(
             cluster: Cluster = request.getfixturevalue("postgres")
             url = cluster.create_database(f"at_once_{attempt}_{free_port()}")
         else:
-            url = f"sqlite+aiosqlite:///{tmp_path / f'fresh-{attempt}.sqlite3'}"
+            url = f"sqlite:///{tmp_path / f'fresh-{attempt}.sqlite3'}"
         env = {"DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
         migrated = subprocess.run(
             [sys.executable, "-m", "mysite", "migrate"],

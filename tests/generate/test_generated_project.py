@@ -90,7 +90,7 @@ def test_the_grown_project_passes_its_suite_ruff_and_check(grown: Grown) -> None
     result = grown.tkit("check")
     assert result.returncode == 0, result.stdout + result.stderr
     # the table definitions and the migrations (the generated one too) agree
-    database = {"DATABASE_URL": f"sqlite+aiosqlite:///{grown.root.parent / 'check.sqlite3'}"}
+    database = {"DATABASE_URL": f"sqlite:///{grown.root.parent / 'check.sqlite3'}"}
     for command in (("-m", "mysite", "migrate"), ("-m", "alembic", "check")):
         result = grown.run(str(grown.python), *command, env=database)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -114,7 +114,7 @@ def site(grown: Grown, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     folder = tmp_path_factory.mktemp("site")
     env = {
         **grown.env,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'db.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
         "PYTHONUNBUFFERED": "1",
     }
     command = [str(grown.python), "-m", "mysite", "migrate"]

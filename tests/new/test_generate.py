@@ -22,7 +22,7 @@ from tornado_kit.new.skeleton import excluded_files, output_path
 from tornado_kit.templates import templates_root
 
 Run = Callable[..., Result]
-DATA_LAYER = ["tornado>=6.6", "sqlalchemy[asyncio]>=2.0.30", "alembic>=1.16", "aiosqlite>=0.20"]
+DATA_LAYER = ["tornado>=6.6", "sqlalchemy[asyncio]>=2.0.30", "alembic>=1.16"]
 
 
 def secret_of(root: Path) -> str:

@@ -31,7 +31,7 @@ def mysite(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[s
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database of each kind."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'round-trip.sqlite3'}"
+        yield f"sqlite:///{tmp_path / 'round-trip.sqlite3'}"
         return
     cluster: Cluster = request.getfixturevalue("postgres")
     yield cluster.create_database(f"round_trip_{free_port()}")

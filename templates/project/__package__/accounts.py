@@ -1,4 +1,4 @@
-"""Users, server-side sessions and login throttling: plain query functions over an AsyncConnection."""
+"""Users, server-side sessions and login throttling: plain query functions over a Connection."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .db import begin_immediate
 from .tables import login_failures, sessions, users
@@ -47,27 +46,27 @@ def valid_username(username: str) -> bool:
     return USERNAME_PATTERN.fullmatch(username) is not None
 
 
-async def create_user(db: AsyncConnection, username: str, password_hash: str) -> User | None:
+def create_user(db: Connection, username: str, password_hash: str) -> User | None:
     """Insert a user; None if the name is taken (case-insensitively)."""
     statement = insert(users).values(username=username, password_hash=password_hash, created_at=time.time())
     try:
-        async with db.begin_nested():  # a savepoint: the taken name must not abort the caller's transaction
-            result = await db.execute(statement.returning(users.c.id))
+        with db.begin_nested():  # a savepoint: the taken name must not abort the caller's transaction
+            user_id = db.execute(statement.returning(users.c.id)).scalar_one()
     except IntegrityError:
         return None
-    return User(id=result.scalar_one(), username=username)
+    return User(id=user_id, username=username)
 
 
-async def find_user(db: AsyncConnection, username: str) -> tuple[User, str] | None:
+def find_user(db: Connection, username: str) -> tuple[User, str] | None:
     """The user and their password hash, by case-insensitive name."""
     query = select(users.c.id, users.c.username, users.c.password_hash).where(
         func.lower(users.c.username) == username.lower()
     )
-    row = (await db.execute(query)).first()
+    row = db.execute(query).first()
     return None if row is None else (User(row.id, row.username), row.password_hash)
 
 
-async def replace_password_hash(db: AsyncConnection, user_id: int, verified_hash: str, new_hash: str) -> bool:
+def replace_password_hash(db: Connection, user_id: int, verified_hash: str, new_hash: str) -> bool:
     """Store a cost-upgraded hash, unless the password changed since `verified_hash` was checked."""
     statement = (
         update(users)
@@ -75,27 +74,27 @@ async def replace_password_hash(db: AsyncConnection, user_id: int, verified_hash
         .values(password_hash=new_hash)
         .returning(users.c.id)
     )
-    return (await db.execute(statement)).first() is not None
+    return db.execute(statement).first() is not None
 
 
-async def change_password(db: AsyncConnection, user_id: int, new_hash: str) -> None:
+def change_password(db: Connection, user_id: int, new_hash: str) -> None:
     """Store the new hash and revoke every session of the user, in one transaction."""
-    await db.execute(update(users).where(users.c.id == user_id).values(password_hash=new_hash))
-    await db.execute(delete(sessions).where(sessions.c.user_id == user_id))
+    db.execute(update(users).where(users.c.id == user_id).values(password_hash=new_hash))
+    db.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
 
-async def create_session(db: AsyncConnection, user_id: int, days: int, verified_hash: str) -> tuple[str, Session] | None:
+def create_session(db: Connection, user_id: int, days: int, verified_hash: str) -> tuple[str, Session] | None:
     """A brand-new random session id (for the cookie) and its stored row; None if `verified_hash`, the password
     hash the login checked, is no longer the user's (a password change ended every session while it checked)."""
-    await begin_immediate(db)  # SQLite: a write lock before the check, so no change lands between check and insert
+    begin_immediate(db)  # SQLite: a write lock before the check, so no change lands between check and insert
     current = select(users.c.id).where(users.c.id == user_id, users.c.password_hash == verified_hash)
-    if (await db.execute(current.with_for_update())).first() is None:  # PostgreSQL: the row stays locked
+    if db.execute(current.with_for_update()).first() is None:  # PostgreSQL: the row stays locked
         return None
     session_id = secrets.token_urlsafe(32)
     now = time.time()
     expires = now + days * 86400
     id_hash = hash_session_id(session_id)
-    await db.execute(insert(sessions).values(id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires))
+    db.execute(insert(sessions).values(id_hash=id_hash, user_id=user_id, created_at=now, expires_at=expires))
     return session_id, Session(id_hash, user_id, datetime.fromtimestamp(expires, UTC))
 
 
@@ -107,9 +106,9 @@ FIND_SESSION = (
 )
 
 
-async def find_session(db: AsyncConnection, session_id: str) -> tuple[Session, User] | None:
+def find_session(db: Connection, session_id: str) -> tuple[Session, User] | None:
     """The live session with this id and its user; expired or revoked sessions are None."""
-    found = await db.execute(FIND_SESSION, {"id_hash": hash_session_id(session_id), "now": time.time()})
+    found = db.execute(FIND_SESSION, {"id_hash": hash_session_id(session_id), "now": time.time()})
     row = found.first()
     if row is None:
         return None
@@ -117,21 +116,21 @@ async def find_session(db: AsyncConnection, session_id: str) -> tuple[Session, U
     return session, User(row.id, row.username)
 
 
-async def delete_session(db: AsyncConnection, id_hash: str) -> None:
+def delete_session(db: Connection, id_hash: str) -> None:
     """Revoke one session (logout)."""
-    await db.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
+    db.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
-async def prune_expired(db: AsyncConnection) -> list[str]:
+def prune_expired(db: Connection) -> list[str]:
     """Delete expired sessions and stale login failures; return the hashes of the sessions removed."""
     now = time.time()
-    ended = await db.execute(delete(sessions).where(sessions.c.expires_at <= now).returning(sessions.c.id_hash))
+    ended = db.execute(delete(sessions).where(sessions.c.expires_at <= now).returning(sessions.c.id_hash))
     removed = list(ended.scalars())
-    await db.execute(delete(login_failures).where(login_failures.c.failed_at <= now - FAILURE_WINDOW))
+    db.execute(delete(login_failures).where(login_failures.c.failed_at <= now - FAILURE_WINDOW))
     return removed
 
 
-async def count_sessions(db: AsyncConnection, user_id: int) -> int:
+def count_sessions(db: Connection, user_id: int) -> int:
     """How many live sessions a user has (shown on the home page)."""
     query = select(func.count()).where(sessions.c.user_id == user_id, sessions.c.expires_at > time.time())
-    return int((await db.execute(query)).scalar_one())
+    return int(db.execute(query).scalar_one())

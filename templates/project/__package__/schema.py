@@ -45,7 +45,7 @@ def current_revisions(connection: Connection) -> set[str]:
 async def pending(database: Database) -> tuple[set[str], set[str]]:
     """(current, head) revisions; they differ when migrations are pending."""
     config = alembic_config(database.url_text)
-    current = await database.run(lambda connection: connection.run_sync(current_revisions))
+    current = await database.run(current_revisions)
     return current, head_revisions(config)
 
 
@@ -61,7 +61,7 @@ async def revisions_in(database_url: str) -> set[str]:
     """The revisions a database is at (empty for a fresh one)."""
     database = Database(database_url)
     try:
-        return await database.run(lambda connection: connection.run_sync(current_revisions))
+        return await database.run(current_revisions)
     finally:
         await database.close()
 

@@ -7,8 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from .accounts import FAILURE_WINDOW
 from .db import begin_immediate
@@ -37,63 +36,63 @@ def throttle_keys(username: str, address: str) -> tuple[str, str, str]:
     return f"pair:{address}|{account}", f"user:{account}", f"addr:{address}"
 
 
-async def retry_after(db: AsyncConnection, username: str, address: str, limits: Limits) -> int:
+def retry_after(db: Connection, username: str, address: str, limits: Limits) -> int:
     """Seconds until another attempt is allowed; 0 if it is allowed now."""
     pair_key, account_key, address_key = throttle_keys(username, address)
     waits = [
-        await _wait(db, pair_key, limits.per_account_address),
-        await _wait(db, account_key, limits.per_account),
-        await _wait(db, address_key, limits.per_address),
+        _wait(db, pair_key, limits.per_account_address),
+        _wait(db, account_key, limits.per_account),
+        _wait(db, address_key, limits.per_address),
     ]
     return max(waits)
 
 
-async def count_attempt(db: AsyncConnection, username: str, address: str, limits: Limits) -> int:
+def count_attempt(db: Connection, username: str, address: str, limits: Limits) -> int:
     """Seconds to wait, as retry_after(); when 0, the attempt is counted as a failure at once, in the same
     transaction, so concurrent guesses cannot all pass the check before any is counted."""
-    await lock_counters(db)  # no other check may run between ours and our count
-    wait = await retry_after(db, username, address, limits)
+    lock_counters(db)  # no other check may run between ours and our count
+    wait = retry_after(db, username, address, limits)
     if not wait:
-        await record_failure(db, username, address)
+        record_failure(db, username, address)
     return wait
 
 
-async def count_signup(db: AsyncConnection, address: str, limits: Limits) -> int:
+def count_signup(db: Connection, address: str, limits: Limits) -> int:
     """Seconds until this address may sign up again; when 0, this sign-up is counted in the same transaction."""
-    await lock_counters(db)
+    lock_counters(db)
     key = f"signup:{address}"
-    wait = await _wait(db, key, limits.signups_per_address)
+    wait = _wait(db, key, limits.signups_per_address)
     if not wait:
-        await db.execute(insert(login_failures).values(key=key, failed_at=time.time()))
+        db.execute(insert(login_failures).values(key=key, failed_at=time.time()))
     return wait
 
 
-async def lock_counters(db: AsyncConnection) -> None:
+def lock_counters(db: Connection) -> None:
     """Serialize the transactions that check and count, until commit (SQLite: its write lock)."""
     if db.dialect.name == "postgresql":
-        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNTERS_LOCK})
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNTERS_LOCK})
     else:
-        await begin_immediate(db)
+        begin_immediate(db)
 
 
-async def record_failure(db: AsyncConnection, username: str, address: str) -> None:
+def record_failure(db: Connection, username: str, address: str) -> None:
     """Count one failed login against the account from this address, the account, and the address."""
     now = time.time()
     rows = [{"key": key, "failed_at": now} for key in throttle_keys(username, address)]
-    await db.execute(insert(login_failures), rows)
+    db.execute(insert(login_failures), rows)
 
 
-async def clear_failures(db: AsyncConnection, username: str, address: str) -> None:
+def clear_failures(db: Connection, username: str, address: str) -> None:
     """After a successful login: forget this address's failures at the account, and take back this attempt's
     count from the account-wide and address counters (their other failures, maybe an attacker's, stay)."""
     pair_key, account_key, address_key = throttle_keys(username, address)
-    await db.execute(delete(login_failures).where(login_failures.c.key == pair_key))
+    db.execute(delete(login_failures).where(login_failures.c.key == pair_key))
     for key in (account_key, address_key):
         latest = select(func.max(login_failures.c.id)).where(login_failures.c.key == key).scalar_subquery()
-        await db.execute(delete(login_failures).where(login_failures.c.id == latest))
+        db.execute(delete(login_failures).where(login_failures.c.id == latest))
 
 
-async def _wait(db: AsyncConnection, key: str, limit: int) -> int:
+def _wait(db: Connection, key: str, limit: int) -> int:
     since = time.time() - FAILURE_WINDOW
     query = (
         select(login_failures.c.failed_at)
@@ -101,7 +100,7 @@ async def _wait(db: AsyncConnection, key: str, limit: int) -> int:
         .order_by(login_failures.c.failed_at.desc())
         .limit(limit)
     )
-    times = list((await db.execute(query)).scalars())
+    times = list(db.execute(query).scalars())
     if len(times) < limit:
         return 0
     return max(1, math.ceil(times[-1] + FAILURE_WINDOW - time.time()))
