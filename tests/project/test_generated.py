@@ -134,7 +134,11 @@ def test_an_async_sqlite_driver_works_too(installed: Installed, tmp_path: Path) 
     """`sqlite+aiosqlite://` takes SQLAlchemy's async engine, the PostgreSQL path, instead of the database thread."""
     added = run([str(installed.python), "-m", "pip", "install", "-q", "aiosqlite"], installed.root, installed.env, 300)
     assert added.returncode == 0, added.stderr[-2000:]
-    env = {**installed.env, "TEST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'async.sqlite3'}"}
+    url = f"sqlite+aiosqlite:///{tmp_path / 'async.sqlite3'}"
+    probe = "import sys; from mysite.db import Database; d = Database(sys.argv[1]); print(type(d.engine).__name__)"
+    engine = run([str(installed.python), "-c", probe, url], installed.root, installed.env, 60)
+    assert engine.stdout.strip() == "AsyncEngine", engine.stdout + engine.stderr
+    env = {**installed.env, "TEST_DATABASE_URL": url}
     files = ["tests/test_notes.py", "tests/test_auth.py", "tests/test_sessions.py"]
     result = run(
         [str(installed.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *files], installed.root, env, 600
