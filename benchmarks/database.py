@@ -6,7 +6,9 @@ The app "before" is rendered from the project templates of the commit before the
 `git archive`, so this checkout must be a git clone). Each configuration: a fresh database, one signed-up user with
 20 notes, then wrk on `GET /login` (no database) and `GET /api/notes?limit=20` (session lookup plus the list),
 one wrk per worker at once (so two workers are driven like two upstreams). Configurations alternate old/new
-and repeat `--repeat` times; the best run of each is kept (the machine is shared). Beside requests/s, the
+and repeat `--repeat` times; the best run of each is kept (the machine is shared), and the now/before ratios
+of each round are summarised as median and range (the login page, the same code before and after, shows the
+noise). Beside requests/s, the
 workers' own CPU time per request (user + system, from /proc): a steadier measure when wrk and other work share
 the cores.
 
@@ -20,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,6 +220,7 @@ def main() -> None:
                 runs[name].append(measure(project, database(project), count, logs, args))
                 time.sleep(0.5)
     report({name: best(found) for name, found in runs.items()}, args)
+    report_paired(runs)
 
 
 def report(results: dict[str, dict[str, Result]], args: argparse.Namespace) -> None:
@@ -237,6 +241,25 @@ def report(results: dict[str, dict[str, Result]], args: argparse.Namespace) -> N
                 f"{before.cpu_ms / now.cpu_ms:.2f}x by CPU per request "
                 f"(p99 {now.p99_ms:.1f} vs {before.p99_ms:.1f} ms); PostgreSQL/SQLite {pg.rps / now.rps:.2f}x"
             )
+
+
+def report_paired(runs: dict[str, list[dict[str, Result]]]) -> None:
+    """now/before per round (the two measured minutes apart, so a slow spell of the machine hits both): the median
+    and the range over the rounds. The login page runs the same code before and after: its spread is the noise."""
+    print("\nnow/before on SQLite per round (median [lowest-highest] of the rounds):")
+    for endpoint in ("login page", "notes API"):
+        for workers_text in ("1 worker", "2 workers"):
+            pairs = zip(runs[f"before, SQLite, {workers_text}"], runs[f"now, SQLite, {workers_text}"], strict=True)
+            rps, cpu = [], []
+            for before, now in pairs:
+                rps.append(now[endpoint].rps / before[endpoint].rps)
+                cpu.append(before[endpoint].cpu_ms / now[endpoint].cpu_ms)
+            print(f"{endpoint}, {workers_text}: req/s {spread(rps)}, by CPU per request {spread(cpu)}")
+
+
+def spread(ratios: list[float]) -> str:
+    ratios = sorted(ratios)
+    return f"{statistics.median(ratios):.2f}x [{ratios[0]:.2f}-{ratios[-1]:.2f}]"
 
 
 if __name__ == "__main__":
