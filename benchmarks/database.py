@@ -258,6 +258,7 @@ def report_paired(runs: dict[str, list[dict[str, Result]]]) -> None:
 
 
 def spread(ratios: list[float]) -> str:
+    """`1.02x [0.95-1.10]`: the median ratio and the lowest and highest."""
     ratios = sorted(ratios)
     return f"{statistics.median(ratios):.2f}x [{ratios[0]:.2f}-{ratios[-1]:.2f}]"
 
