@@ -7,6 +7,7 @@ deploy/harness.py (nginx + supervisord), scale/harness.py (redis and chat client
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -105,6 +106,23 @@ def wait_for_http(url: str, timeout: float = 15.0) -> int:
             last_error = exc
             time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
+
+
+async def close_websocket(connection: Any, timeout: float = 10.0) -> None:
+    """Close a Tornado WebSocket client and wait until its socket is shut.
+
+    Tornado shuts the socket when the server answers the close frame (or 5 s later). An event loop that ends
+    before then leaves the socket to the garbage collector, whose ResourceWarning fails some later test.
+    """
+    protocol = connection.protocol  # None once closed: close() drops it
+    connection.close()
+    if protocol is None:
+        return
+    deadline = time.monotonic() + timeout
+    while not protocol.stream.closed():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the WebSocket stayed open {timeout} s after close()")
+        await asyncio.sleep(0.01)
 
 
 def signal_group(pid: int, sig: int) -> None:

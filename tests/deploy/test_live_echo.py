@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from support import close_websocket
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -116,7 +117,7 @@ async def check_websockets(deployment: Deployment) -> None:
         reply = json.loads(await connection.read_message())  # type: ignore[arg-type]
         assert reply["echo"] == "hello"
     finally:
-        connection.close()
+        await close_websocket(connection)
     with pytest.raises(HTTPClientError) as refused:  # the app has a socket here, but nginx does not upgrade it
         await websocket_connect(
             HTTPRequest(f"{ws_url}/plain/echo", headers={"Origin": deployment.url}, connect_timeout=30)

@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from support import close_websocket
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -141,7 +142,7 @@ async def chat_roundtrip(deployment: Deployment, cookie: str, user: str) -> None
                 break
         assert message["text"] == text and message["user"] == user
     finally:
-        connection.close()
+        await close_websocket(connection)
 
 
 def test_the_app_sees_the_clients_address_not_a_spoofed_one(deployment: Deployment) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from support import free_port, signal_group, wait_for_http, wait_for_port
+from support import close_websocket, free_port, signal_group, wait_for_http, wait_for_port
 
 TIMEOUT = 20.0  # seconds; generous, the machine is shared
 
@@ -149,8 +149,8 @@ class ChatSocket:
                 return int(self.connection.close_code or 0)
         raise TimeoutError("the socket stayed open")
 
-    def close(self) -> None:
-        self.connection.close()
+    async def close(self) -> None:
+        await close_websocket(self.connection)
 
 
 class Client:

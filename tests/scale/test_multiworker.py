@@ -89,7 +89,7 @@ def test_a_message_sent_to_one_worker_reaches_the_other(cluster: Cluster) -> Non
                     await socket.receive("message", id=message_id)
         finally:
             for socket in pinned + proxied:
-                socket.close()
+                await socket.close()
 
     asyncio.run(scenario())
 
@@ -106,7 +106,7 @@ def test_a_login_holds_on_every_worker_and_a_logout_anywhere_ends_it(cluster: Cl
             assert await socket.closed() == 4001
             assert not await bob.signed_in(first)
         finally:
-            socket.close()
+            await socket.close()
 
     asyncio.run(scenario())
 
@@ -125,8 +125,8 @@ def test_chat_survives_a_redis_restart(cluster: Cluster) -> None:
             await two.say("and back", message_id="reply")
             await one.receive("message", id="reply")
         finally:
-            one.close()
-            two.close()
+            await one.close()
+            await two.close()
 
     asyncio.run(scenario())
     assert cluster.deployment.supervisor.worker_pids() == pids, "a worker crashed or restarted"
@@ -147,7 +147,7 @@ def test_a_logout_while_redis_is_down_closes_the_socket_once_it_is_back(cluster:
             await socket.receive("status", connected=True, timeout=30)
             assert await socket.closed() == 4001  # the first worker looked the session up again
         finally:
-            socket.close()
+            await socket.close()
 
     asyncio.run(scenario())
 

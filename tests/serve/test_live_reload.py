@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import tornado.websocket
 from serve.devserver import DevServer
-from support import migrated_sqlite, running_project
+from support import close_websocket, migrated_sqlite, running_project
 
 pytestmark = pytest.mark.slow
 TAG = '<script src="/_tkit/live-reload.js" async></script></body>'
@@ -101,11 +101,7 @@ class LiveSocket:
         return event["event"], event["data"]
 
     def close(self) -> None:
-        async def close() -> None:
-            self.socket.close()
-            await asyncio.sleep(0.01)
-
-        self.loop.run_until_complete(close())
+        self.loop.run_until_complete(close_websocket(self.socket))
         self.loop.close()
 
 
@@ -158,7 +154,7 @@ async def _chat_round_trip(port: int) -> str:
         await socket.write_message("hi all")
         return str(await asyncio.wait_for(socket.read_message(), timeout=10))
     finally:
-        socket.close()
+        await close_websocket(socket)
 
 
 @pytest.mark.parametrize("option", ["--no-live-reload", "--no-reload"])
