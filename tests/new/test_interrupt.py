@@ -12,8 +12,10 @@ import pytest
 from support import take_snapshot
 
 # Runs `tkit new` with a pause after each write or move, announced on stdout, so the test can interrupt it mid-way.
+# SIGINT gets Python's own handler back, as in a terminal: a shell's background job starts with it ignored.
 SLOWED_TKIT = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from tornado_kit import writer
 slowed = getattr(writer, sys.argv[1])
 def pausing(*args):
