@@ -42,6 +42,15 @@ class TemplateFailed(TkitError):
     """A template is broken (a syntax error, an undefined variable): nothing is written."""
 
 
+def _py(value: Any) -> str:
+    """A Python literal as ruff format writes it: double-quoted strings, lists in brackets."""
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON's string escapes are all valid in Python
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_py(item) for item in value) + "]"
+    return repr(value)
+
+
 def _toml(value: Any) -> str:
     return json.dumps(value)
 
@@ -50,7 +59,7 @@ def _sh(value: Any) -> str:
     return shlex.quote(value)
 
 
-FILTERS: dict[str, Callable[[Any], str]] = {"py": repr, "toml": _toml, "sh": _sh}
+FILTERS: dict[str, Callable[[Any], str]] = {"py": _py, "toml": _toml, "sh": _sh}
 
 
 def environment(

@@ -1,6 +1,7 @@
-"""`tkit generate` for real: a project from `tkit new` grows a page, a resource with every field type and a
-WebSocket; then its own test suite, ruff, `tkit check`, `tkit routes --json` and a headless Chromium run
-on the result; then each is destroyed and the project's suite still passes."""
+"""`tkit generate` for real: a project from `tkit new` grows a page, a resource with every field type, a public
+resource with one field and a WebSocket; then its own test suite, ruff (lint and format), `tkit check`,
+`tkit routes --json` and a headless Chromium run on the result; then each is destroyed and the project's suite
+still passes."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ FIELDS = [
     "finished:bool",
     "published:date?",
     "read_at:datetime?",
+]
+GENERATED = [
+    ("page", "about"),
+    ("websocket", "ticker"),
+    ("resource", "book", *FIELDS),
+    ("resource", "tag", "label:str(40)", "--no-auth"),  # no date or time field, no owner: other template branches
 ]
 PASSWORD = "a long enough password 1"
 TIMEOUT_MS = 20_000
@@ -77,7 +84,7 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Grown:
     result = subprocess.run(install, cwd=root, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     grown = Grown(root, python, env)
-    for args in (("page", "about"), ("websocket", "ticker"), ("resource", "book", *FIELDS)):
+    for args in GENERATED:
         result = grown.tkit("g", *args)
         assert result.returncode == 0, result.stdout + result.stderr
     return grown
@@ -85,8 +92,9 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Grown:
 
 def test_the_grown_project_passes_its_suite_ruff_and_check(grown: Grown) -> None:
     grown.suite()
-    result = grown.run(str(grown.python), "-m", "ruff", "check", "--no-cache", ".")
-    assert result.returncode == 0, result.stdout[-6000:]
+    for ruff in (("check",), ("format", "--check", "--diff")):  # generated code is written as ruff would write it
+        result = grown.run(str(grown.python), "-m", "ruff", *ruff, "--no-cache", ".")
+        assert result.returncode == 0, result.stdout[-6000:]
     result = grown.tkit("check")
     assert result.returncode == 0, result.stdout + result.stderr
     # the table definitions and the migrations (the generated one too) agree
@@ -105,6 +113,8 @@ def test_routes_has_the_new_routes_with_their_flags(grown: Grown) -> None:
     for name, websocket in expected.items():
         assert set(routes[name]["login_required"]) >= set(routes[name]["methods"]) - {"OPTIONS"}, routes[name]
         assert routes[name]["websocket"] is websocket, routes[name]
+    for name in ("tags", "new-tag", "tag", "edit-tag", "delete-tag", "api-tags", "api-tag"):
+        assert routes[name]["login_required"] == [], routes[name]  # --no-auth
     assert routes["ticker-socket"]["pattern"] == "/ws/ticker"
 
 
@@ -184,11 +194,12 @@ def create_edit_list_and_delete(page: playwright_api.Page) -> None:
 
 
 def test_destroy_each_and_the_suite_still_passes(grown: Grown) -> None:
-    for kind, name in (("page", "about"), ("websocket", "ticker"), ("resource", "book")):
+    for kind, name, *_ in GENERATED:
         result = grown.tkit("destroy", kind, name)
         assert result.returncode == 0, result.stdout + result.stderr
     assert not (grown.root / "mysite" / "handlers" / "about.py").exists()
     assert "ticker" not in (grown.root / "mysite" / "urls.py").read_text()
     assert "books" not in (grown.root / "mysite" / "tables.py").read_text()
+    assert "tags" not in (grown.root / "mysite" / "tables.py").read_text()
     assert "kept, the migration may have run" in result.stderr
     grown.suite()

@@ -1,5 +1,5 @@
-"""`tkit new` output for real: each variant is installed into a fresh venv, then its own test suite and
-`ruff check` run as subprocesses; plus checks that switched-off features leave no trace."""
+"""`tkit new` output for real: each variant is installed into a fresh venv, then its own test suite, `ruff check`
+and `ruff format --check` run as subprocesses; plus checks that switched-off features leave no trace."""
 
 from __future__ import annotations
 
@@ -162,9 +162,11 @@ def test_alembic_check_finds_the_migrations_match_the_tables(installed: Installe
 
 
 @pytest.mark.slow
-def test_ruff_check_passes_with_default_rules(installed: Installed) -> None:
-    result = run([str(installed.python), "-m", "ruff", "check", "--no-cache", "."], installed.root, installed.env, 120)
-    assert result.returncode == 0, result.stdout[-6000:]
+def test_ruff_check_and_format_find_nothing(installed: Installed) -> None:
+    for ruff in (("check",), ("format", "--check", "--diff")):  # `ruff format` leaves a new project as it is
+        command = [str(installed.python), "-m", "ruff", *ruff, "--no-cache", "."]
+        result = run(command, installed.root, installed.env, 120)
+        assert result.returncode == 0, result.stdout[-6000:]
 
 
 def test_project_files_and_secrets(generated_project: Path) -> None:

@@ -92,7 +92,6 @@ def render_generator(kind: str, context: dict[str, Any]) -> list[RenderedFile]:
     files = read_skeleton(skeleton)
     # Named generate/<kind>/...: compiled templates are cached by name, and the kinds share relative paths.
     env = skeleton_environment([(f"generate/{kind}/{path}", mode, content) for path, mode, content in files])
-    env.filters["py"] = py_literal
     rendered = []
     for path, mode, content in files:
         if path.endswith(".jinja"):
@@ -100,17 +99,6 @@ def render_generator(kind: str, context: dict[str, Any]) -> list[RenderedFile]:
         target = _output_path(path, context["package"], context["n"], context.get("revision"))
         rendered.append(RenderedFile(target, content, mode))
     return rendered
-
-
-def py_literal(value: Any) -> str:
-    """A Python literal written as the project writes them (double-quoted strings)."""
-    import json
-
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(py_literal(item) for item in value) + "]"
-    return repr(value)
 
 
 def _output_path(path: str, package: str, n: GeneratedName, context_revision: str | None) -> PurePosixPath:

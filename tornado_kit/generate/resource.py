@@ -63,7 +63,7 @@ def resource_context(project: Project, n: GeneratedName, fields: list[Field], *,
         "fields": fields,
         "kinds": kinds,
         "datetime_names": ", ".join(datetime_names),
-        "required_literal": f"frozenset({{{', '.join(repr(name) for name in required)}}})"
+        "required_literal": "frozenset({" + ", ".join(f'"{name}"' for name in required) + "})"
         if required
         else "frozenset[str]()",
         "required_list": required,

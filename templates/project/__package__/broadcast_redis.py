@@ -77,7 +77,10 @@ class RedisBroadcaster(Broadcaster):
     def _client(self) -> Any:
         # One immediate retry (a pooled connection may predate a Redis restart); our loop does the backoff.
         return aioredis.Redis.from_url(
-            self._url, retry=Retry(NoBackoff(), 1), socket_connect_timeout=3, socket_timeout=5,
+            self._url,
+            retry=Retry(NoBackoff(), 1),
+            socket_connect_timeout=3,
+            socket_timeout=5,
             health_check_interval=10,
         )
 

@@ -29,8 +29,12 @@ class TrackedDelegate(tornado.httputil.HTTPMessageDelegate):
     """Wraps Tornado's per-request delegate to notice connections closed before the handler finished
     (e.g. a body over max_body_size), which never reach Application.log_request."""
 
-    def __init__(self, delegate: tornado.httputil.HTTPMessageDelegate, request: tornado.httputil.HTTPServerRequest,
-                 in_flight: InFlight) -> None:
+    def __init__(
+        self,
+        delegate: tornado.httputil.HTTPMessageDelegate,
+        request: tornado.httputil.HTTPServerRequest,
+        in_flight: InFlight,
+    ) -> None:
         self.delegate = delegate
         self.request = request
         self.in_flight = in_flight
