@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import sys
 
 from tornado_kit.errors import TkitError
 from tornado_kit.serve.config import ServeConfig, bind_socket, make_config
@@ -28,11 +27,12 @@ def run_dev_server(config: ServeConfig) -> int:
 
 def _migrate(config: ServeConfig) -> None:
     """Bring the development database up to date before any app process starts, and say so in one line."""
+    from tornado_kit.serve import output
     from tornado_kit.serve.migrations import apply_migrations
 
     message = apply_migrations(config)
     if message is not None:
-        print(f"tkit serve: {message}", file=sys.stderr, flush=True)
+        output.migrations(message)
 
 
 def _serve_without_reload(config: ServeConfig, sock: socket.socket) -> int:

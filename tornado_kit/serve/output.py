@@ -77,6 +77,11 @@ def started(took_ms: float, pid: int, broken: bool) -> None:
         status(f"Ready in {took_ms:.0f} ms [pid {pid}]", fg="green")
 
 
+def migrations(message: str) -> None:
+    """What bringing the development database to head did (`migrated the database from 0001 to 0002`)."""
+    status(f"tkit serve: {message}", fg="red" if message.startswith("migrations not applied") else None)
+
+
 def crashed(pid: int, code: int, delay: float) -> None:
     """An app process died on its own."""
     status(f"The app process {pid} exited with status {code}; restarting in {delay:g} s", fg="red")

@@ -21,6 +21,7 @@ from tornado_kit.serve import output
 from tornado_kit.serve.config import ServeConfig
 from tornado_kit.serve.forkserver import ForkServerConfig
 from tornado_kit.serve.livehub import LiveHub
+from tornado_kit.serve.migrations import apply_migrations_async, may_be_behind
 from tornado_kit.serve.procs import signal_pid
 from tornado_kit.serve.protocol import Health, Message, ProcessState, Signal, encode, split_lines
 from tornado_kit.serve.watchers import (
@@ -68,6 +69,7 @@ class Reloader:
         self.exit_code = 0
         self.buffer = b""
         self.live = LiveHub() if config.live_reload else None
+        self.migrating: asyncio.Task[None] | None = None  # restarts wait for it: none starts on an old schema
 
     async def run(self) -> int:
         """Start the fork server, the first app process and the watcher; wait for a stop signal."""
@@ -157,7 +159,11 @@ class Reloader:
         kinds = {path: self.path_filter.classify(path) for path in paths}
         if self.live is None or Change.RESTART in kinds.values() or None in kinds.values():
             self.backoff = 0.25
-            self.request_app_process(Pending(paths, since))
+            pending = Pending(paths, since)
+            if may_be_behind(self.config, paths) or self.migrating is not None:
+                self.migrating = self.loop.create_task(self._migrate_then_restart(pending, self.migrating))
+            else:
+                self.request_app_process(pending)
         elif Change.PAGE in kinds.values():
             names = output.changed_names(paths, self.config.watch_root)
             output.tabs_reloaded(names, self.live.send(Signal.RELOAD, names))
@@ -165,6 +171,19 @@ class Reloader:
             for path in paths:
                 self.live.send(Signal.CSS, self._relative(path))
             output.stylesheets_swapped(output.changed_names(paths, self.config.watch_root), self.live.tabs())
+
+    async def _migrate_then_restart(self, pending: Pending, previous: asyncio.Task[None] | None) -> None:
+        """Bring the database to head (after any migration already under way), then start a new app process."""
+        if previous is not None:
+            await previous
+        if may_be_behind(self.config, pending.paths):
+            message = await apply_migrations_async(self.config)
+            if message is not None:
+                output.migrations(message)
+        if self.migrating is asyncio.current_task():
+            self.migrating = None
+        if not self.stopping.is_set():
+            self.request_app_process(pending)
 
     def _relative(self, path: Path) -> str:
         try:
@@ -268,6 +287,9 @@ class Reloader:
         """Stop every app process (drain, then kill), then the fork server; free the port."""
         if self.restart_timer is not None:
             self.restart_timer.cancel()
+        if self.migrating is not None:
+            self.migrating.cancel()  # kills a migration under way (each waiting one is cancelled with it)
+            await asyncio.gather(self.migrating, return_exceptions=True)
         for proc in list(self.processes.values()):
             proc.state = ProcessState.STOPPING
             signal_pid(proc.pid, signal.SIGTERM)
