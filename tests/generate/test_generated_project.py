@@ -15,7 +15,8 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from support import launch_chromium, running_project
+from pgcluster import Cluster
+from support import free_port, launch_chromium, running_project
 
 pytestmark = pytest.mark.slow  # no skip: CI installs chromium and playwright, and a skip would hide a failure
 
@@ -102,6 +103,20 @@ def test_the_grown_project_passes_its_suite_ruff_and_check(grown: Grown) -> None
     for command in (("-m", "mysite", "migrate"), ("-m", "alembic", "check")):
         result = grown.run(str(grown.python), *command, env=database)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_generated_resources_pass_their_tests_on_postgresql(grown: Grown, postgres: Cluster) -> None:
+    """Every field type, the paging and the id checks on a database server too (the grown project's suite ran on
+    SQLite): asyncpg is what `tkit new --postgres` would have installed."""
+    added = grown.run(str(grown.python), "-m", "pip", "install", "-q", "asyncpg")
+    assert added.returncode == 0, added.stdout + added.stderr
+    url = postgres.create_database(f"grown_{free_port()}")
+    tests = ("tests/test_books.py", "tests/test_tags.py", "tests/test_notes.py")
+    result = grown.run(
+        str(grown.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests, env={"TEST_DATABASE_URL": url}
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and " skipped" not in result.stdout
 
 
 def test_routes_has_the_new_routes_with_their_flags(grown: Grown) -> None:
