@@ -30,7 +30,7 @@ def _migrate(config: ServeConfig) -> None:
     from tornado_kit.serve import output
     from tornado_kit.serve.migrations import apply_migrations
 
-    message = apply_migrations(config)
+    message = asyncio.run(apply_migrations(config))
     if message is not None:
         output.migrations(message)
 

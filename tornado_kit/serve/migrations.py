@@ -18,7 +18,11 @@ MIGRATE_TIMEOUT = 120.0
 
 def has_migrations(config: ServeConfig) -> bool:
     """A tkit project with Alembic migrations (an `alembic.ini` at its root)."""
-    return config.package is not None and config.project_root is not None and _alembic_ini(config).is_file()
+    return (
+        config.package is not None
+        and config.project_root is not None
+        and (config.project_root / "alembic.ini").is_file()
+    )
 
 
 def may_be_behind(config: ServeConfig, changed: Iterable[Path]) -> bool:
@@ -31,34 +35,18 @@ def may_be_behind(config: ServeConfig, changed: Iterable[Path]) -> bool:
     return any(path == settings or folder in path.parents for path in changed)
 
 
-def apply_migrations(config: ServeConfig) -> str | None:
-    """Run `python -m <package> migrate`; one line saying what happened (None when there are no migrations)."""
+async def apply_migrations(config: ServeConfig) -> str | None:
+    """Run `python -m <package> migrate` without blocking the dev server's loop (killed if cancelled); one line
+    saying what happened, None when the project has no migrations."""
     if not has_migrations(config):
         return None
-    try:
-        result = subprocess.run(
-            _command(config),
-            cwd=config.workdir,
-            env=_environment(config),
-            capture_output=True,
-            text=True,
-            timeout=MIGRATE_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"migrations not applied: {exc}"
-    return _outcome(result.returncode, result.stdout, result.stderr)
-
-
-async def apply_migrations_async(config: ServeConfig) -> str | None:
-    """apply_migrations without blocking the dev server's loop; the migration is killed if this is cancelled."""
-    if not has_migrations(config):
-        return None
+    assert config.package is not None
+    import_path = os.pathsep.join(filter(None, [str(config.import_root), os.environ.get("PYTHONPATH")]))
     try:
         process = await asyncio.create_subprocess_exec(
-            *_command(config),
+            *(sys.executable, "-m", config.package, "migrate"),
             cwd=config.workdir,
-            env=_environment(config),
+            env={**os.environ, "PYTHONPATH": import_path},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -74,23 +62,6 @@ async def apply_migrations_async(config: ServeConfig) -> str | None:
             await process.wait()
     assert process.returncode is not None
     return _outcome(process.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
-
-
-def _alembic_ini(config: ServeConfig) -> Path:
-    assert config.project_root is not None
-    return config.project_root / "alembic.ini"
-
-
-def _command(config: ServeConfig) -> list[str]:
-    assert config.package is not None
-    return [sys.executable, "-m", config.package, "migrate"]
-
-
-def _environment(config: ServeConfig) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(config.import_root), os.environ.get("PYTHONPATH")])),
-    }
 
 
 def _outcome(returncode: int, stdout: str, stderr: str) -> str:

@@ -21,7 +21,7 @@ from tornado_kit.serve import output
 from tornado_kit.serve.config import ServeConfig
 from tornado_kit.serve.forkserver import ForkServerConfig
 from tornado_kit.serve.livehub import LiveHub
-from tornado_kit.serve.migrations import apply_migrations_async, may_be_behind
+from tornado_kit.serve.migrations import apply_migrations, may_be_behind
 from tornado_kit.serve.procs import signal_pid
 from tornado_kit.serve.protocol import Health, Message, ProcessState, Signal, encode, split_lines
 from tornado_kit.serve.watchers import (
@@ -160,8 +160,9 @@ class Reloader:
         if self.live is None or Change.RESTART in kinds.values() or None in kinds.values():
             self.backoff = 0.25
             pending = Pending(paths, since)
-            if may_be_behind(self.config, paths) or self.migrating is not None:
-                self.migrating = self.loop.create_task(self._migrate_then_restart(pending, self.migrating))
+            migrate = may_be_behind(self.config, paths)
+            if migrate or self.migrating is not None:
+                self.migrating = self.loop.create_task(self._migrate_then_restart(pending, migrate, self.migrating))
             else:
                 self.request_app_process(pending)
         elif Change.PAGE in kinds.values():
@@ -172,12 +173,12 @@ class Reloader:
                 self.live.send(Signal.CSS, self._relative(path))
             output.stylesheets_swapped(output.changed_names(paths, self.config.watch_root), self.live.tabs())
 
-    async def _migrate_then_restart(self, pending: Pending, previous: asyncio.Task[None] | None) -> None:
-        """Bring the database to head (after any migration already under way), then start a new app process."""
+    async def _migrate_then_restart(self, pending: Pending, migrate: bool, previous: asyncio.Task[None] | None) -> None:
+        """After any migration already under way (and this one, if `migrate`), start a new app process."""
         if previous is not None:
             await previous
-        if may_be_behind(self.config, pending.paths):
-            message = await apply_migrations_async(self.config)
+        if migrate:
+            message = await apply_migrations(self.config)
             if message is not None:
                 output.migrations(message)
         if self.migrating is asyncio.current_task():
